@@ -1,0 +1,158 @@
+//! `kasauti grade`: grade saved answers offline (rule judge) or from recorded verdicts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{print_diagnostics, DataArgs, MissingPolicy, Ui};
+use crate::answers::AnswerFiles;
+use crate::dataset::load;
+use crate::error::{Error, Result};
+use crate::grade::{grade_files, grade_verdicts, Outcome};
+use crate::judge::rules::RuleJudge;
+use crate::run::{self, Inputs, Manifest};
+
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// Answer files (JSONL or CSV) or folders of them.
+    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present = "verdicts")]
+    pub answers: Vec<PathBuf>,
+    /// Model name for answers that carry none (default: the file's stem).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Judge: `rules` (offline checks). Judge models over HTTP come with `--judge-model`.
+    #[arg(long, default_value = "rules", value_parser = ["rules"])]
+    pub judge: String,
+    /// Score from verdicts decided elsewhere (JSONL: question_id, model, sample, criterion_id, met).
+    #[arg(long, value_name = "FILE")]
+    pub verdicts: Option<PathBuf>,
+    /// Run directory (default: runs/<date>-<time>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How missing answers, failed items and null verdicts enter means.
+    #[arg(long, value_enum, default_value = "exclude")]
+    pub missing: MissingPolicy,
+    /// Report files to write besides the terminal table.
+    #[arg(long, value_delimiter = ',', default_value = "json,md,csv")]
+    pub format: Vec<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
+    let started = run::now();
+    let loaded = load(&a.data.load_options())?;
+    let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
+    print_diagnostics(ui, &diags, 50);
+    let dir = a.out.clone().unwrap_or_else(run::default_dir);
+    run::create_dir(&dir)?;
+    // Grading from files is deterministic and fast, so a rerun starts the file afresh.
+    let grades_path = dir.join(run::GRADES);
+    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
+    let mut files = if a.answers.is_empty() {
+        None
+    } else {
+        Some(AnswerFiles::open(&a.answers, a.model.clone())?)
+    };
+    let bar = ui.bar(None, "grading");
+    let outcome: Outcome = match &a.verdicts {
+        Some(v) => grade_verdicts(&ds, v, files.as_mut(), &mut sink, &bar)?,
+        None => {
+            let judge = RuleJudge::new(&ds).map_err(Error::Other)?;
+            let f = files
+                .as_mut()
+                .ok_or_else(|| super::usage("--answers is required"))?;
+            grade_files(&ds, &judge, f, &mut sink, &bar)?
+        }
+    };
+    bar.finish();
+    sink.flush()?;
+    drop(sink);
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 && !a.data.skip_invalid {
+        // Nothing half-done is left looking like a result.
+        let _ = std::fs::remove_file(&grades_path);
+        return Err(Error::Input(outcome.diagnostics));
+    }
+    print_diagnostics(ui, &outcome.diagnostics, 50);
+    let skipped = skipped_data + outcome.skipped;
+
+    let mut settings = BTreeMap::new();
+    settings.insert(
+        "judge".into(),
+        json!(if a.verdicts.is_some() {
+            "verdicts"
+        } else {
+            a.judge.as_str()
+        }),
+    );
+    settings.insert(
+        "missing".into(),
+        json!(if a.missing == MissingPolicy::Zero {
+            "zero"
+        } else {
+            "exclude"
+        }),
+    );
+    settings.insert("skip_invalid".into(), json!(a.data.skip_invalid));
+    if let Some(m) = &a.model {
+        settings.insert("model".into(), json!(m));
+    }
+    let items = &outcome.records.items;
+    let mut counts = BTreeMap::new();
+    counts.insert("questions".into(), ds.len() as u64);
+    counts.insert("answers".into(), items.len() as u64);
+    counts.insert(
+        "failed".into(),
+        items.iter().filter(|i| i.failed).count() as u64,
+    );
+    counts.insert(
+        "incomplete".into(),
+        items.iter().filter(|i| !i.failed && !i.complete).count() as u64,
+    );
+    counts.insert("skipped_invalid".into(), skipped as u64);
+    let manifest = Manifest {
+        kasauti_version: env!("CARGO_PKG_VERSION").into(),
+        command: command.to_vec(),
+        settings,
+        inputs: Inputs {
+            questions_sha256: ds.digest("questions"),
+            rubrics_sha256: ds.digest("rubrics"),
+            judge_template_sha256: None,
+            question_files: ds
+                .sources
+                .iter()
+                .filter(|s| s.kind == "questions")
+                .map(|s| s.path.clone())
+                .collect(),
+            rubric_files: ds
+                .sources
+                .iter()
+                .filter(|s| s.kind == "rubrics")
+                .map(|s| s.path.clone())
+                .collect(),
+            answer_files: files.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
+            verdict_file: a.verdicts.clone(),
+        },
+        started_at: started,
+        finished_at: Some(run::now()),
+        counts,
+        tokens: BTreeMap::new(),
+    };
+    run::write_dataset(&dir, &ds)?;
+    run::write_manifest(&dir, &manifest)?;
+    let problems = super::report::finish(
+        &dir,
+        &ds,
+        &outcome.records,
+        a.missing == MissingPolicy::Zero,
+        skipped,
+        &Default::default(),
+        &a.format,
+        ui,
+    )?;
+    ui.note(&format!("run directory: {}", dir.display()));
+    Ok(if problems { 1 } else { 0 })
+}

@@ -1,0 +1,204 @@
+//! The command line: clap definitions and one file per subcommand. This module is the only
+//! place that prints; the rest of the library returns values and errors.
+
+mod grade;
+mod report;
+mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+
+/// kasauti grades model answers against weighted rubrics, the way IndQA and HealthBench do, and
+/// reports the results by language and domain.
+#[derive(Debug, Parser)]
+#[command(name = "kasauti", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// No progress bars and no table on the terminal (errors are still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check question sets and rubrics and report every problem.
+    Validate(validate::ValidateArgs),
+    /// Grade saved answers (rule judge, or recorded verdicts) and write a run directory.
+    Grade(grade::GradeArgs),
+    /// Rebuild reports from one or more run directories.
+    Report(report::ReportArgs),
+}
+
+/// Where the questions and rubrics come from.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Question files or folders (default: ./questions if present, else the built-in sets).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub questions: Option<Vec<PathBuf>>,
+    /// Rubric files or folders (default: ./rubrics with ./questions, else built-in).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub rubrics: Option<Vec<PathBuf>>,
+    /// Skip invalid input lines (they are counted and reported) instead of failing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+impl DataArgs {
+    pub fn load_options(&self) -> crate::dataset::LoadOptions {
+        crate::dataset::LoadOptions {
+            questions: self.questions.clone(),
+            rubrics: self.rubrics.clone(),
+            skip_invalid: self.skip_invalid,
+        }
+    }
+}
+
+/// How missing answers, failed items and null verdicts enter means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MissingPolicy {
+    /// Leave them out of means (they are counted and listed).
+    Exclude,
+    /// Count them as 0 (null verdicts as not met).
+    Zero,
+}
+
+/// Output settings shared by commands.
+pub struct Ui {
+    pub quiet: bool,
+    pub progress: bool,
+    pub color: bool,
+}
+
+impl Ui {
+    fn new(cli: &Cli) -> Ui {
+        let tty = std::io::stderr().is_terminal();
+        Ui {
+            quiet: cli.quiet,
+            progress: tty && !cli.quiet && !cli.no_progress,
+            color: std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// A progress bar on the terminal, or nothing.
+    pub fn bar(&self, len: Option<u64>, what: &str) -> Bar {
+        if !self.progress {
+            return Bar(None);
+        }
+        let pb = match len {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        let template = if len.is_some() {
+            "{prefix:>10} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}"
+        } else {
+            "{prefix:>10} {spinner} {pos} {per_sec} {msg}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_prefix(what.to_string());
+        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        Bar(Some(pb))
+    }
+
+    /// Prints to stdout unless quiet; a closed pipe is not an error.
+    pub fn out(&self, s: &str) {
+        if !self.quiet {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(s.as_bytes());
+            let _ = o.flush();
+        }
+    }
+
+    /// Prints a note to stderr unless quiet.
+    pub fn note(&self, s: &str) {
+        if !self.quiet {
+            eprintln!("{s}");
+        }
+    }
+}
+
+/// A progress bar that may be absent.
+pub struct Bar(pub Option<indicatif::ProgressBar>);
+
+impl crate::grade::Progress for Bar {
+    fn advance(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(n);
+        }
+    }
+}
+
+impl Bar {
+    pub fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Runs the command line and returns the exit code (SPEC §7).
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    let argv: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let command: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let ui = Ui::new(&cli);
+    let result = match &cli.command {
+        Command::Validate(a) => validate::run(a, &ui),
+        Command::Grade(a) => grade::run(a, &ui, &command),
+        Command::Report(a) => report::run(a, &ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints diagnostics (warnings and skipped errors) to stderr, at most `limit` of them.
+pub fn print_diagnostics(ui: &Ui, diags: &[crate::error::Diagnostic], limit: usize) {
+    if ui.quiet {
+        return;
+    }
+    for d in diags.iter().take(limit) {
+        eprintln!("{d}");
+    }
+    if diags.len() > limit {
+        eprintln!("… and {} more", diags.len() - limit);
+    }
+}
+
+/// Parses `--format a,b,c`.
+pub fn formats(list: &[String]) -> Vec<String> {
+    list.iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Maps a library error for a command; kept here so every subcommand words errors alike.
+pub fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}

@@ -1,0 +1,11 @@
+//! Questions, rubrics, criteria and checks: types, loaders and validation (SPEC §1–3).
+
+pub mod check;
+pub mod language;
+pub mod load;
+pub mod model;
+
+pub use check::Check;
+pub use language::{language_name, parse_language, DOMAINS, LANGUAGES};
+pub use load::{load, LoadOptions, Loaded};
+pub use model::{Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};

@@ -1,0 +1,660 @@
+//! Scoring and the parallel grading engine (SPEC §4).
+//!
+//! Answers stream in batches: each batch is parsed and judged on the rayon pool, then one thread
+//! checks duplicates, writes `grades.jsonl` lines in input order and keeps only the compact
+//! [`Records`] that aggregation needs.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::answers::{AnswerFiles, Located};
+use crate::dataset::{Dataset, Question};
+use crate::error::{Diagnostic, Error, Result};
+use crate::jsonl::{parse_object, short_json, JsonlWriter, LineReader};
+use crate::judge::rules::{RuleJudge, Scratch};
+use crate::judge::{Source, Verdict};
+
+/// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
+fn points<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        s.serialize_i64(*x as i64)
+    } else {
+        s.serialize_f64(*x)
+    }
+}
+
+/// One criterion in a grade line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionGrade {
+    pub id: String,
+    #[serde(serialize_with = "points")]
+    pub points: f64,
+    pub met: Option<bool>,
+    pub source: Source,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One graded answer: a line of `grades.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grade {
+    pub model: String,
+    pub question_id: String,
+    pub sample: u32,
+    pub language: String,
+    pub domain: String,
+    /// `None` when no positive criterion was judged (nothing to score against).
+    pub score: Option<f64>,
+    #[serde(serialize_with = "points")]
+    pub points_earned: f64,
+    #[serde(serialize_with = "points")]
+    pub points_possible: f64,
+    /// False when a verdict is `null` (a judge failed).
+    pub complete: bool,
+    pub criteria: Vec<CriterionGrade>,
+}
+
+/// The score of one answer from its verdicts (SPEC §4, HealthBench's formula, not clipped):
+/// points of met criteria (negatives included) over positive points, both over judged criteria.
+/// A `null` verdict counts as not met here; the grade is then marked incomplete, and whether it
+/// enters means is the aggregation's choice (`--missing zero`).
+pub fn score(
+    q: &Question,
+    met: impl Iterator<Item = (bool, Option<bool>)>,
+) -> (Option<f64>, f64, f64, bool) {
+    let mut earned = 0.0;
+    let mut possible = 0.0;
+    let mut complete = true;
+    for (c, (judged, m)) in q.rubric.iter().zip(met) {
+        if !judged {
+            continue;
+        }
+        if c.points > 0.0 {
+            possible += c.points;
+        }
+        match m {
+            Some(true) => earned += c.points,
+            Some(false) => {}
+            None => complete = false,
+        }
+    }
+    let s = (possible > 0.0).then(|| earned / possible);
+    (s, earned, possible, complete)
+}
+
+/// Builds a grade from verdicts in rubric order.
+pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> Grade {
+    let (score, earned, possible, complete) =
+        score(q, verdicts.iter().map(|v| (v.is_judged(), v.met)));
+    Grade {
+        model: model.to_string(),
+        question_id: q.id.clone(),
+        sample,
+        language: q.language.clone(),
+        domain: q.domain.clone(),
+        score,
+        points_earned: earned,
+        points_possible: possible,
+        complete,
+        criteria: q
+            .rubric
+            .iter()
+            .zip(verdicts)
+            .map(|(c, v)| CriterionGrade {
+                id: c.id.clone(),
+                points: c.points,
+                met: if v.is_judged() { v.met } else { None },
+                source: v.source,
+                explanation: v.explanation,
+                error: v.error,
+            })
+            .collect(),
+    }
+}
+
+/// Verdict codes kept per criterion in [`Records`].
+pub mod code {
+    pub const NOT_MET: u8 = 0;
+    pub const MET: u8 = 1;
+    pub const NULL: u8 = 2;
+    pub const UNJUDGED: u8 = 3;
+}
+
+/// What aggregation keeps of one answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Item {
+    pub model: u32,
+    pub question: u32,
+    pub sample: u32,
+    /// NaN when the answer has no score (nothing judged, or the item failed).
+    pub score: f64,
+    pub complete: bool,
+    /// The item failed before grading (no answer); it has no verdicts.
+    pub failed: bool,
+    /// Start of this item's verdict codes in [`Records::codes`] (one per rubric criterion).
+    pub offset: u64,
+}
+
+/// Every graded answer of a run, compactly: about 40 bytes plus one byte per criterion each.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub models: Vec<String>,
+    model_index: HashMap<String, u32>,
+    pub items: Vec<Item>,
+    pub codes: Vec<u8>,
+    /// Failed items' reasons, by item index.
+    pub failures: Vec<(u32, String)>,
+}
+
+impl Records {
+    pub fn model_id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.model_index.get(name) {
+            return i;
+        }
+        let i = self.models.len() as u32;
+        self.models.push(name.to_string());
+        self.model_index.insert(name.to_string(), i);
+        i
+    }
+
+    /// Adds a grade's outcome.
+    pub fn push_grade(&mut self, model: u32, question: u32, g: &Grade) {
+        let offset = self.codes.len() as u64;
+        self.codes.extend(
+            g.criteria
+                .iter()
+                .map(|c| match (c.source == Source::Unjudged, c.met) {
+                    (true, _) => code::UNJUDGED,
+                    (false, Some(true)) => code::MET,
+                    (false, Some(false)) => code::NOT_MET,
+                    (false, None) => code::NULL,
+                }),
+        );
+        self.items.push(Item {
+            model,
+            question,
+            sample: g.sample,
+            score: g.score.unwrap_or(f64::NAN),
+            complete: g.complete,
+            failed: false,
+            offset,
+        });
+    }
+
+    /// Adds an item that failed before it could be graded.
+    pub fn push_failed(&mut self, model: u32, question: u32, sample: u32, reason: String) {
+        self.failures.push((self.items.len() as u32, reason));
+        self.items.push(Item {
+            model,
+            question,
+            sample,
+            score: f64::NAN,
+            complete: false,
+            failed: true,
+            offset: self.codes.len() as u64,
+        });
+    }
+
+    /// The verdict codes of an item (empty for failed items).
+    pub fn codes_of(&self, item: &Item, criteria: usize) -> &[u8] {
+        if item.failed {
+            return &[];
+        }
+        let start = item.offset as usize;
+        &self.codes[start..start + criteria]
+    }
+
+    /// Adds all of another run's records (used when `report` merges run directories).
+    pub fn merge(
+        &mut self,
+        other: &Records,
+        question_map: impl Fn(u32) -> u32,
+        sizes: impl Fn(u32) -> usize,
+    ) {
+        for it in &other.items {
+            let m = self.model_id(&other.models[it.model as usize]);
+            let offset = self.codes.len() as u64;
+            if !it.failed {
+                self.codes
+                    .extend_from_slice(other.codes_of(it, sizes(it.question)));
+            }
+            self.items.push(Item {
+                model: m,
+                question: question_map(it.question),
+                offset,
+                ..*it
+            });
+        }
+        let base = self.items.len() - other.items.len();
+        self.failures.extend(
+            other
+                .failures
+                .iter()
+                .map(|(i, r)| (*i + base as u32, r.clone())),
+        );
+    }
+}
+
+/// Receives grade lines in order (a file, or nothing in tests and benchmarks).
+pub trait GradeSink {
+    fn write(&mut self, line: &str) -> Result<()>;
+}
+
+impl GradeSink for JsonlWriter {
+    fn write(&mut self, line: &str) -> Result<()> {
+        self.write_line(line)
+    }
+}
+
+/// A sink that keeps nothing.
+pub struct NullSink;
+impl GradeSink for NullSink {
+    fn write(&mut self, _: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Receives progress: how many answers are done so far.
+pub trait Progress: Sync {
+    fn advance(&self, n: u64);
+}
+
+impl Progress for () {
+    fn advance(&self, _: u64) {}
+}
+
+/// What a grading pass found besides the records.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub records: Records,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Lines skipped under `--skip-invalid`.
+    pub skipped: usize,
+}
+
+const BATCH: usize = 8192;
+
+/// Grades answer files with the rule judge, streaming.
+pub fn grade_files(
+    dataset: &Dataset,
+    judge: &RuleJudge,
+    files: &mut AnswerFiles,
+    sink: &mut dyn GradeSink,
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    use rayon::prelude::*;
+    let mut out = Outcome::default();
+    let mut seen: HashSet<(u32, u32, u32)> = HashSet::new();
+    let mut first_line: HashMap<(u32, u32, u32), (u32, usize)> = HashMap::new();
+    let paths = files.paths.clone();
+    // Reading (and JSON parsing) of the next batch overlaps with judging the current one.
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        let reader = scope.spawn(move || loop {
+            let batch = files.next_batch(BATCH);
+            let end = matches!(&batch, Ok(b) if b.is_empty()) || batch.is_err();
+            if tx.send(batch).is_err() || end {
+                return;
+            }
+        });
+        for batch in rx.iter() {
+            let batch = batch?;
+            if batch.is_empty() {
+                break;
+            }
+            // Judge in parallel; keep input order for writing.
+            let judged: Vec<Result<(Located, u32, Option<Grade>, String), Diagnostic>> = batch
+                .into_par_iter()
+                .map_init(Scratch::default, |scratch, item| {
+                    let loc = item?;
+                    let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                        return Err(Diagnostic::error(
+                            &paths[loc.file as usize],
+                            Some(loc.line),
+                            Some("question_id"),
+                            format!(
+                                "answer to unknown question `{}`",
+                                crate::jsonl::truncate(&loc.answer.question_id, 80)
+                            ),
+                        ));
+                    };
+                    let q = &dataset.questions[qi as usize];
+                    let Some(text) = loc.answer.answer.as_deref() else {
+                        return Ok((loc, qi, None, String::new()));
+                    };
+                    let verdicts = judge.rubrics[qi as usize].judge(text, scratch);
+                    let g = grade(q, &loc.answer.model, loc.answer.sample, verdicts);
+                    let line = serde_json::to_string(&g).map_err(|e| {
+                        Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
+                    })?;
+                    Ok((loc, qi, Some(g), line))
+                })
+                .collect();
+            let n = judged.len() as u64;
+            for r in judged {
+                let (loc, qi, g, line) = match r {
+                    Ok(x) => x,
+                    Err(d) => {
+                        out.skipped += 1;
+                        out.diagnostics.push(d);
+                        continue;
+                    }
+                };
+                let m = out.records.model_id(&loc.answer.model);
+                let key = (m, qi, loc.answer.sample);
+                if !seen.insert(key) {
+                    let (f, l) = first_line[&key];
+                    out.skipped += 1;
+                    out.diagnostics.push(Diagnostic::error(
+                        &paths[loc.file as usize],
+                        Some(loc.line),
+                        Some("question_id"),
+                        format!(
+                            "duplicate answer for model `{}`, question `{}`, sample {} (first at {}:{l})",
+                            loc.answer.model,
+                            loc.answer.question_id,
+                            loc.answer.sample,
+                            paths[f as usize].display()
+                        ),
+                    ));
+                    continue;
+                }
+                first_line.insert(key, (loc.file, loc.line));
+                match g {
+                    Some(g) => {
+                        sink.write(&line)?;
+                        out.records.push_grade(m, qi, &g);
+                    }
+                    None => out.records.push_failed(
+                        m,
+                        qi,
+                        loc.answer.sample,
+                        loc.answer.error.clone().unwrap_or_default(),
+                    ),
+                }
+            }
+            progress.advance(n);
+        }
+        reader
+            .join()
+            .map_err(|_| Error::Other("the answer reader thread panicked".into()))?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// One recorded verdict line (`grade --verdicts`).
+#[derive(Debug, Clone)]
+struct RecordedVerdict {
+    criterion: usize,
+    met: Option<bool>,
+    line: usize,
+}
+
+/// Grades from recorded verdicts (SPEC §4): JSONL `{"question_id", "model", "sample",
+/// "criterion_id", "met"}`. When answer files are given, every answer must have verdicts and
+/// every verdict an answer.
+pub fn grade_verdicts(
+    dataset: &Dataset,
+    verdict_path: &Path,
+    answers: Option<&mut AnswerFiles>,
+    sink: &mut dyn GradeSink,
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let mut groups: HashMap<(String, u32, u32), Vec<RecordedVerdict>> = HashMap::new();
+    let mut order: Vec<(String, u32, u32)> = Vec::new();
+    let mut reader = LineReader::open(verdict_path)?;
+    let mut batch = Vec::new();
+    let mut bad_lines: HashSet<usize> = HashSet::new();
+    let err = |line: usize, field: Option<&str>, msg: String| {
+        Diagnostic::error(verdict_path, Some(line), field, msg)
+    };
+    while reader.read_batch(BATCH, &mut batch)? {
+        for raw in &batch {
+            let o = match parse_object(verdict_path, raw) {
+                Ok(o) => o,
+                Err(d) => {
+                    bad_lines.insert(raw.number);
+                    out.diagnostics.push(d);
+                    continue;
+                }
+            };
+            let mut problems = Vec::new();
+            let s = |k: &str, problems: &mut Vec<Diagnostic>| match o.get(k) {
+                Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+                None | Some(serde_json::Value::Null) => {
+                    problems.push(err(raw.number, Some(k), "required field is missing".into()));
+                    None
+                }
+                Some(v) => {
+                    problems.push(err(
+                        raw.number,
+                        Some(k),
+                        format!("expected a non-empty string, got {}", short_json(v)),
+                    ));
+                    None
+                }
+            };
+            let qid = s("question_id", &mut problems);
+            let model = s("model", &mut problems);
+            let cid = s("criterion_id", &mut problems);
+            let sample = match o.get("sample") {
+                None | Some(serde_json::Value::Null) => Some(0),
+                Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                    Some(n) => Some(n),
+                    None => {
+                        problems.push(err(
+                            raw.number,
+                            Some("sample"),
+                            format!("expected a whole number >= 0, got {}", short_json(v)),
+                        ));
+                        None
+                    }
+                },
+            };
+            let met = match o.get("met") {
+                Some(serde_json::Value::Bool(b)) => Some(Some(*b)),
+                Some(serde_json::Value::Null) => Some(None),
+                None => {
+                    problems.push(err(
+                        raw.number,
+                        Some("met"),
+                        "required field is missing (true, false or null)".into(),
+                    ));
+                    None
+                }
+                Some(v) => {
+                    problems.push(err(
+                        raw.number,
+                        Some("met"),
+                        format!("expected true, false or null, got {}", short_json(v)),
+                    ));
+                    None
+                }
+            };
+            let (Some(qid), Some(model), Some(cid), Some(sample), Some(met)) =
+                (qid, model, cid, sample, met)
+            else {
+                bad_lines.insert(raw.number);
+                out.diagnostics.extend(problems);
+                continue;
+            };
+            let Some(qi) = dataset.position(&qid) else {
+                bad_lines.insert(raw.number);
+                out.diagnostics.push(err(
+                    raw.number,
+                    Some("question_id"),
+                    format!(
+                        "verdict for unknown question `{}`",
+                        crate::jsonl::truncate(&qid, 80)
+                    ),
+                ));
+                continue;
+            };
+            let q = &dataset.questions[qi as usize];
+            let Some(ci) = q.rubric.iter().position(|c| c.id == cid) else {
+                bad_lines.insert(raw.number);
+                out.diagnostics.push(err(
+                    raw.number,
+                    Some("criterion_id"),
+                    format!(
+                        "question `{qid}` has no criterion `{cid}` (it has {})",
+                        q.rubric
+                            .iter()
+                            .map(|c| c.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let key = (model, qi, sample);
+            let list = groups.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                Vec::new()
+            });
+            if let Some(prev) = list.iter().find(|v| v.criterion == ci) {
+                bad_lines.insert(raw.number);
+                out.diagnostics.push(err(
+                    raw.number,
+                    Some("criterion_id"),
+                    format!("duplicate verdict for model `{}`, question `{qid}`, sample {sample}, criterion `{cid}` (first at line {})", key.0, prev.line),
+                ));
+                continue;
+            }
+            list.push(RecordedVerdict {
+                criterion: ci,
+                met,
+                line: raw.number,
+            });
+        }
+    }
+
+    // With answer files, they define the set of answers; verdicts must match them one to one.
+    let mut wanted: Option<Vec<((String, u32, u32), PathBuf, usize)>> = None;
+    if let Some(files) = answers {
+        let mut list = Vec::new();
+        let mut seen = HashSet::new();
+        loop {
+            let batch = files.next_batch(BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            for item in batch {
+                match item {
+                    Err(d) => {
+                        out.skipped += 1;
+                        out.diagnostics.push(d);
+                    }
+                    Ok(loc) => {
+                        let path = files.paths[loc.file as usize].clone();
+                        let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                            out.skipped += 1;
+                            out.diagnostics.push(Diagnostic::error(
+                                &path,
+                                Some(loc.line),
+                                Some("question_id"),
+                                format!("answer to unknown question `{}`", loc.answer.question_id),
+                            ));
+                            continue;
+                        };
+                        let key = (loc.answer.model.clone(), qi, loc.answer.sample);
+                        if !seen.insert(key.clone()) {
+                            out.skipped += 1;
+                            out.diagnostics.push(Diagnostic::error(
+                                &path,
+                                Some(loc.line),
+                                Some("question_id"),
+                                format!(
+                                    "duplicate answer for model `{}`, question `{}`, sample {}",
+                                    key.0, loc.answer.question_id, key.2
+                                ),
+                            ));
+                            continue;
+                        }
+                        list.push((key, path, loc.line));
+                    }
+                }
+            }
+        }
+        let known: HashSet<&(String, u32, u32)> = list.iter().map(|(k, _, _)| k).collect();
+        for key in &order {
+            if !known.contains(key) {
+                let first = groups[key].iter().map(|v| v.line).min().unwrap_or(0);
+                out.diagnostics.push(err(
+                    first,
+                    Some("question_id"),
+                    format!("verdicts for an answer that is not in the answer files (model `{}`, question `{}`, sample {})", key.0, dataset.questions[key.1 as usize].id, key.2),
+                ));
+                out.skipped += 1;
+            }
+        }
+        wanted = Some(list);
+    }
+
+    let keys: Vec<((String, u32, u32), Option<(PathBuf, usize)>)> = match wanted {
+        Some(list) => list
+            .into_iter()
+            .map(|(k, p, l)| (k, Some((p, l))))
+            .collect(),
+        None => order.into_iter().map(|k| (k, None)).collect(),
+    };
+    for (key, answer_at) in keys {
+        let q = &dataset.questions[key.1 as usize];
+        let Some(list) = groups.get(&key) else {
+            if let Some((p, l)) = answer_at {
+                out.diagnostics.push(Diagnostic::error(&p, Some(l), Some("question_id"), format!("no verdicts recorded for this answer (model `{}`, question `{}`, sample {})", key.0, q.id, key.2)));
+                out.skipped += 1;
+            }
+            continue;
+        };
+        if list.iter().any(|v| bad_lines.contains(&v.line)) {
+            continue;
+        }
+        let mut verdicts: Vec<Option<Verdict>> = vec![None; q.rubric.len()];
+        for v in list {
+            verdicts[v.criterion] = Some(Verdict {
+                met: v.met,
+                source: Source::Verdicts,
+                explanation: None,
+                error: v.met.is_none().then(|| "recorded as null".to_string()),
+            });
+        }
+        let missing: Vec<&str> = q
+            .rubric
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| v.is_none())
+            .map(|(c, _)| c.id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let first = list.iter().map(|v| v.line).min().unwrap_or(0);
+            out.diagnostics.push(err(
+                first,
+                Some("criterion_id"),
+                format!(
+                    "missing verdicts for model `{}`, question `{}`, sample {}: criteria {}",
+                    key.0,
+                    q.id,
+                    key.2,
+                    missing.join(", ")
+                ),
+            ));
+            out.skipped += 1;
+            continue;
+        }
+        let g = grade(q, &key.0, key.2, verdicts.into_iter().flatten().collect());
+        let line = serde_json::to_string(&g).map_err(|e| Error::Other(e.to_string()))?;
+        sink.write(&line)?;
+        let m = out.records.model_id(&key.0);
+        out.records.push_grade(m, key.1, &g);
+        progress.advance(1);
+    }
+    out.skipped += bad_lines.len();
+    Ok(out)
+}

@@ -1,0 +1,37 @@
+//! kasauti (कसौटी, "touchstone") grades model answers against weighted, per-criterion rubrics,
+//! the way IndQA and HealthBench grade, and reports the results by language and domain.
+//!
+//! The data flows one way:
+//! questions + rubrics → [`dataset`] → answers ([`answers`]) → judges ([`judge`]) → [`grade`]
+//! → [`stats`] → [`report`], with the [`run`] directory holding what each step produced.
+//!
+//! ```
+//! use kasauti::dataset::load::load_from_bytes;
+//! use kasauti::judge::rules::{CompiledRubric, Scratch};
+//!
+//! let question = r#"{"id": "hi-hist-1", "language": "hi", "domain": "history",
+//!   "prompt": "1857 का विद्रोह कहाँ से शुरू हुआ?",
+//!   "rubric": [{"criterion": "Names Meerut", "points": 5, "check": {"mentions": ["मेरठ", "Meerut"]}},
+//!              {"criterion": "Gives the year 1857", "points": 2, "check": {"number": 1857}},
+//!              {"criterion": "Names Gandhi as a leader", "points": -4, "check": {"mentions": ["गांधी"]}}]}"#;
+//! let loaded = load_from_bytes(vec![("q.jsonl".into(), question.as_bytes().to_vec())], vec![]);
+//! assert_eq!(loaded.errors(), 0);
+//! let q = &loaded.dataset.questions[0];
+//! let verdicts = CompiledRubric::new(q).unwrap().judge("विद्रोह मेरठ से शुरू हुआ।", &mut Scratch::default());
+//! let grade = kasauti::grade::grade(q, "my-model", 0, verdicts);
+//! assert_eq!(grade.score, Some(5.0 / 7.0));
+//! ```
+
+pub mod answers;
+pub mod cli;
+pub mod dataset;
+pub mod error;
+pub mod grade;
+pub mod jsonl;
+pub mod judge;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod text;
+
+pub use error::{Diagnostic, Error, Result};

@@ -1,0 +1,5 @@
+//! The `kasauti` binary: a thin shell around the library.
+
+fn main() {
+    std::process::exit(kasauti::cli::run(std::env::args_os()));
+}

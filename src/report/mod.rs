@@ -1,0 +1,59 @@
+//! Reports: the content ([`model`]) and one file per output format behind [`Exporter`].
+//! Adding a format is adding a file here and a line in [`exporter`].
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod model;
+pub mod table;
+
+use std::path::Path;
+
+pub use model::{build, Coverage, ModelReport, Report, ReportOptions, TokenCount, Tokens};
+
+use crate::error::{Error, Result};
+
+/// Renders a report in one format.
+pub trait Exporter {
+    /// The format's name on the command line (`json`, `md`, …).
+    fn name(&self) -> &'static str;
+    /// The file name it is written to in a run directory.
+    fn file_name(&self) -> &'static str;
+    fn render(&self, input: &ReportInput<'_>) -> Result<String>;
+}
+
+/// What a format may draw on: the statistics, and the question set for names and texts.
+pub struct ReportInput<'a> {
+    pub report: &'a Report,
+    pub dataset: &'a crate::dataset::Dataset,
+    /// Extra material for formats that show single answers (the HTML drill-down).
+    pub extra: Option<&'a dyn std::any::Any>,
+}
+
+/// The exporter for a format name.
+pub fn exporter(name: &str) -> Result<Box<dyn Exporter>> {
+    Ok(match name {
+        "json" => Box::new(json::Json),
+        "md" | "markdown" => Box::new(markdown::Markdown),
+        "csv" => Box::new(csv::Csv),
+        "table" => Box::new(table::Table { color: false }),
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown report format `{other}` (expected table, md, json, csv or html)"
+            )))
+        }
+    })
+}
+
+/// Writes a file atomically (write to a temporary name, then rename), so a reader never sees half
+/// a report.
+pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Formats a score as a percentage with one decimal.
+pub fn pct(x: f64) -> String {
+    format!("{:.1}", x * 100.0)
+}

@@ -1,0 +1,448 @@
+//! The report's content: every group's statistics per model, coverage and accounting
+//! (SPEC §4 and §6). Built from compact [`Records`]; formats live beside this file.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::grade::{code, Records};
+use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, RESAMPLES};
+
+/// Token counts and cost of one side (the model answering, or the judge).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenCount {
+    pub prompt: u64,
+    pub completion: u64,
+    pub requests: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+}
+
+/// Tokens for the model and its judge, apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub model: TokenCount,
+    pub judge: TokenCount,
+}
+
+/// One item left out of means, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRef {
+    pub question_id: String,
+    pub sample: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What was and was not graded for one model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Answers graded (including incomplete ones).
+    pub answered: usize,
+    /// Questions this model has no answer to.
+    pub missing: usize,
+    /// Graded answers with at least one `null` verdict.
+    pub incomplete: usize,
+    /// Items that failed before grading (no answer; the error is listed).
+    pub failed: usize,
+    /// Graded answers with no judged positive criterion (nothing to score).
+    pub unscorable: usize,
+    /// Share of positive rubric points that a judge decided, over graded answers.
+    pub rule_coverage: f64,
+    pub missing_questions: Vec<String>,
+    pub incomplete_items: Vec<ItemRef>,
+    pub failed_items: Vec<ItemRef>,
+}
+
+/// A criterion that answers often fail, for one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Missed {
+    pub question_id: String,
+    pub criterion_id: String,
+    pub criterion: String,
+    pub points: f64,
+    /// Answers in which a judge decided this criterion.
+    pub judged: usize,
+    /// Of those, how many did not meet it (for negative criteria: how many showed the behaviour).
+    pub missed: usize,
+}
+
+/// All statistics for one model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub overall: Option<GroupStats>,
+    /// Mean of the per-language scores; `n` is the number of languages.
+    pub macro_language: Option<GroupStats>,
+    pub by_language: BTreeMap<String, GroupStats>,
+    pub by_domain: BTreeMap<String, GroupStats>,
+    pub by_language_domain: BTreeMap<String, BTreeMap<String, GroupStats>>,
+    pub by_tag: BTreeMap<String, GroupStats>,
+    pub by_criterion_tag: BTreeMap<String, GroupStats>,
+    pub coverage: Coverage,
+    pub tokens: Tokens,
+    /// simple-evals' flat HealthBench metrics, for HealthBench question sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<BTreeMap<String, f64>>,
+    /// The criteria most often missed, per language (worst first).
+    pub most_missed: BTreeMap<String, Vec<Missed>>,
+}
+
+/// A whole report: `report.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub kasauti_version: String,
+    /// How missing and incomplete answers were treated: `exclude` or `zero`.
+    pub missing_policy: String,
+    pub resamples: usize,
+    /// Input lines skipped under `--skip-invalid`.
+    pub skipped_invalid: usize,
+    pub models: BTreeMap<String, ModelReport>,
+}
+
+/// Options for building a report.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// `--missing zero`: missing answers, failed items and null verdicts count as 0 / not met.
+    pub missing_zero: bool,
+    pub skipped_invalid: usize,
+    /// Tokens per model name.
+    pub tokens: HashMap<String, Tokens>,
+    /// How many most-missed criteria to keep per language.
+    pub most_missed: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Family {
+    Overall,
+    Language,
+    Domain,
+    LanguageDomain,
+    Tag,
+    CriterionTag,
+}
+
+/// Interned group keys per question, so the hot loop pushes into vectors by index.
+struct Keys {
+    names: Vec<(Family, String)>,
+    index: HashMap<(Family, String), usize>,
+    /// Per question: its overall, language, domain, language×domain and tag groups.
+    question_groups: Vec<Vec<usize>>,
+    /// Per question: (criterion-tag group, criterion indices with that tag).
+    question_ctags: Vec<Vec<(usize, Vec<usize>)>>,
+}
+
+impl Keys {
+    fn intern(&mut self, f: Family, k: String) -> usize {
+        if let Some(&i) = self.index.get(&(f, k.clone())) {
+            return i;
+        }
+        self.names.push((f, k.clone()));
+        self.index.insert((f, k), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    fn new(ds: &Dataset) -> Keys {
+        let mut keys = Keys {
+            names: Vec::new(),
+            index: HashMap::new(),
+            question_groups: Vec::new(),
+            question_ctags: Vec::new(),
+        };
+        for q in &ds.questions {
+            let mut g = vec![
+                keys.intern(Family::Overall, String::new()),
+                keys.intern(Family::Language, q.language.clone()),
+                keys.intern(Family::Domain, q.domain.clone()),
+                keys.intern(
+                    Family::LanguageDomain,
+                    format!("{}\u{1f}{}", q.language, q.domain),
+                ),
+            ];
+            let mut tags = q.tags.clone();
+            tags.sort();
+            tags.dedup();
+            for t in tags {
+                g.push(keys.intern(Family::Tag, t));
+            }
+            keys.question_groups.push(g);
+            let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (ci, c) in q.rubric.iter().enumerate() {
+                let mut seen: Vec<&str> = Vec::new();
+                for t in &c.tags {
+                    if !seen.contains(&t.as_str()) {
+                        seen.push(t);
+                        by_tag.entry(t).or_default().push(ci);
+                    }
+                }
+            }
+            let ct = by_tag
+                .into_iter()
+                .map(|(t, cis)| (keys.intern(Family::CriterionTag, t.to_string()), cis))
+                .collect();
+            keys.question_ctags.push(ct);
+        }
+        keys
+    }
+}
+
+/// Builds the report from graded records.
+pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
+    let keys = Keys::new(ds);
+    let nmodels = records.models.len();
+    let ngroups = keys.names.len();
+    // values[model][group] = answer scores in that group.
+    let mut values: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); ngroups]; nmodels];
+    let mut coverage: Vec<Coverage> = vec![Coverage::default(); nmodels];
+    let mut judged_pos = vec![0.0f64; nmodels];
+    let mut total_pos = vec![0.0f64; nmodels];
+    let mut answered_q: Vec<Vec<bool>> = vec![vec![false; ds.len()]; nmodels];
+    // (model, question, criterion) -> (judged, missed)
+    let mut miss: Vec<HashMap<(u32, usize), (usize, usize)>> = vec![HashMap::new(); nmodels];
+
+    let failure: HashMap<u32, &str> = records
+        .failures
+        .iter()
+        .map(|(i, r)| (*i, r.as_str()))
+        .collect();
+    for (idx, it) in records.items.iter().enumerate() {
+        let m = it.model as usize;
+        let q = &ds.questions[it.question as usize];
+        answered_q[m][it.question as usize] = true;
+        let cov = &mut coverage[m];
+        if it.failed {
+            cov.failed += 1;
+            let reason = failure.get(&(idx as u32)).map(|r| r.to_string());
+            cov.failed_items.push(ItemRef {
+                question_id: q.id.clone(),
+                sample: it.sample,
+                reason,
+            });
+            if opts.missing_zero {
+                for &g in &keys.question_groups[it.question as usize] {
+                    values[m][g].push(0.0);
+                }
+                for (g, _) in &keys.question_ctags[it.question as usize] {
+                    values[m][*g].push(0.0);
+                }
+            }
+            continue;
+        }
+        cov.answered += 1;
+        let codes = records.codes_of(it, q.rubric.len());
+        for (ci, (c, &k)) in q.rubric.iter().zip(codes).enumerate() {
+            if c.points > 0.0 {
+                total_pos[m] += c.points;
+                if k != code::UNJUDGED {
+                    judged_pos[m] += c.points;
+                }
+            }
+            if k == code::MET || k == code::NOT_MET {
+                let missed = if c.points > 0.0 {
+                    k == code::NOT_MET
+                } else {
+                    k == code::MET
+                };
+                let e = miss[m].entry((it.question, ci)).or_insert((0, 0));
+                e.0 += 1;
+                if missed {
+                    e.1 += 1;
+                }
+            }
+        }
+        if it.score.is_nan() {
+            cov.unscorable += 1;
+            continue;
+        }
+        if !it.complete {
+            cov.incomplete += 1;
+            cov.incomplete_items.push(ItemRef {
+                question_id: q.id.clone(),
+                sample: it.sample,
+                reason: None,
+            });
+            if !opts.missing_zero {
+                continue;
+            }
+        }
+        for &g in &keys.question_groups[it.question as usize] {
+            values[m][g].push(it.score);
+        }
+        // Criterion-tag scores use only that tag's criteria, as HealthBench does; a tag with no
+        // positive points in this rubric gives no score.
+        for (g, cis) in &keys.question_ctags[it.question as usize] {
+            let mut earned = 0.0;
+            let mut possible = 0.0;
+            for &ci in cis {
+                let p = q.rubric[ci].points;
+                match codes[ci] {
+                    code::UNJUDGED => continue,
+                    code::MET => earned += p,
+                    _ => {}
+                }
+                if p > 0.0 {
+                    possible += p;
+                }
+            }
+            if possible > 0.0 {
+                values[m][*g].push(earned / possible);
+            }
+        }
+    }
+    for m in 0..nmodels {
+        for (qi, q) in ds.questions.iter().enumerate() {
+            if !answered_q[m][qi] {
+                coverage[m].missing += 1;
+                coverage[m].missing_questions.push(q.id.clone());
+                if opts.missing_zero {
+                    for &g in &keys.question_groups[qi] {
+                        values[m][g].push(0.0);
+                    }
+                    for (g, _) in &keys.question_ctags[qi] {
+                        values[m][*g].push(0.0);
+                    }
+                }
+            }
+        }
+        coverage[m].rule_coverage = if total_pos[m] > 0.0 {
+            judged_pos[m] / total_pos[m]
+        } else {
+            0.0
+        };
+    }
+
+    // Every (model, group) bootstrap is independent: run them on the pool.
+    let jobs: Vec<(usize, usize, Vec<f64>)> = values
+        .into_iter()
+        .enumerate()
+        .flat_map(|(m, groups)| {
+            groups
+                .into_iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_empty())
+                .map(move |(g, v)| (m, g, v))
+        })
+        .collect();
+    let results: Vec<(usize, usize, GroupStats, Vec<f64>)> = jobs
+        .into_par_iter()
+        .filter_map(|(m, g, mut v)| {
+            let (f, k) = &keys.names[g];
+            let name = format!("{}\u{1f}{}\u{1f}{}", records.models[m], *f as u8, k);
+            bootstrap(&mut v, seed_for(&name), RESAMPLES).map(|(s, means)| (m, g, s, means))
+        })
+        .collect();
+
+    let mut models = BTreeMap::new();
+    let mut lang_means: Vec<Vec<(GroupStats, Vec<f64>)>> = vec![Vec::new(); nmodels];
+    let mut reports: Vec<ModelReport> = vec![ModelReport::default(); nmodels];
+    for (m, g, s, means) in results {
+        let r = &mut reports[m];
+        let (f, k) = &keys.names[g];
+        match f {
+            Family::Overall => r.overall = Some(s),
+            Family::Language => {
+                lang_means[m].push((s.clone(), means));
+                r.by_language.insert(k.clone(), s);
+            }
+            Family::Domain => {
+                r.by_domain.insert(k.clone(), s);
+            }
+            Family::LanguageDomain => {
+                let (l, d) = k.split_once('\u{1f}').unwrap_or((k.as_str(), ""));
+                r.by_language_domain
+                    .entry(l.to_string())
+                    .or_default()
+                    .insert(d.to_string(), s);
+            }
+            Family::Tag => {
+                r.by_tag.insert(k.clone(), s);
+            }
+            Family::CriterionTag => {
+                r.by_criterion_tag.insert(k.clone(), s);
+            }
+        }
+    }
+    let healthbench = ds.is_healthbench();
+    for (m, mut r) in reports.into_iter().enumerate() {
+        let mut langs = std::mem::take(&mut lang_means[m]);
+        // A fixed order, so the combination is reproducible.
+        langs.sort_by(|a, b| a.0.score.total_cmp(&b.0.score).then(a.0.n.cmp(&b.0.n)));
+        let parts: Vec<(&GroupStats, &[f64])> =
+            langs.iter().map(|(s, v)| (s, v.as_slice())).collect();
+        r.macro_language = combine_equal(&parts);
+        r.coverage = std::mem::take(&mut coverage[m]);
+        r.tokens = opts
+            .tokens
+            .get(&records.models[m])
+            .cloned()
+            .unwrap_or_default();
+        if healthbench {
+            r.metrics = Some(healthbench_metrics(&r));
+        }
+        r.most_missed = most_missed(ds, &miss[m], opts.most_missed.max(1));
+        models.insert(records.models[m].clone(), r);
+    }
+    Report {
+        kasauti_version: env!("CARGO_PKG_VERSION").to_string(),
+        missing_policy: if opts.missing_zero { "zero" } else { "exclude" }.to_string(),
+        resamples: RESAMPLES,
+        skipped_invalid: opts.skipped_invalid,
+        models,
+    }
+}
+
+/// simple-evals' flat metrics: `score` and `overall_score` for the whole set, each example tag
+/// (the answer's score) and each rubric tag (the tag's criteria only), each with
+/// `:n_samples` and `:bootstrap_std`.
+fn healthbench_metrics(r: &ModelReport) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let mut put = |name: &str, g: &GroupStats| {
+        out.insert(name.to_string(), g.score);
+        out.insert(format!("{name}:n_samples"), g.n as f64);
+        out.insert(format!("{name}:bootstrap_std"), g.bootstrap_std);
+    };
+    if let Some(o) = &r.overall {
+        put("score", o);
+        put("overall_score", o);
+    }
+    for (k, g) in r.by_tag.iter().chain(r.by_criterion_tag.iter()) {
+        put(k, g);
+    }
+    out
+}
+
+fn most_missed(
+    ds: &Dataset,
+    miss: &HashMap<(u32, usize), (usize, usize)>,
+    keep: usize,
+) -> BTreeMap<String, Vec<Missed>> {
+    let mut by_lang: BTreeMap<String, Vec<Missed>> = BTreeMap::new();
+    for (&(qi, ci), &(judged, missed)) in miss {
+        if missed == 0 {
+            continue;
+        }
+        let q = &ds.questions[qi as usize];
+        let c = &q.rubric[ci];
+        by_lang.entry(q.language.clone()).or_default().push(Missed {
+            question_id: q.id.clone(),
+            criterion_id: c.id.clone(),
+            criterion: c.text.clone(),
+            points: c.points,
+            judged,
+            missed,
+        });
+    }
+    for list in by_lang.values_mut() {
+        // Worst first: the most points lost, then the highest miss rate, then by id for stability.
+        list.sort_by(|a, b| {
+            let la = a.points.abs() * a.missed as f64 / a.judged as f64;
+            let lb = b.points.abs() * b.missed as f64 / b.judged as f64;
+            lb.total_cmp(&la)
+                .then_with(|| a.question_id.cmp(&b.question_id))
+                .then_with(|| a.criterion_id.cmp(&b.criterion_id))
+        });
+        list.truncate(keep);
+    }
+    by_lang
+}

@@ -1,0 +1,182 @@
+//! The run directory (SPEC §6): `run.json`, `dataset.jsonl` (the questions and rubrics the run
+//! used, so reports can be rebuilt after the inputs move), `grades.jsonl`, `answers.jsonl` for
+//! live runs, and the reports.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{load::load_from_bytes, Dataset};
+use crate::error::{Diagnostic, Error, Result};
+use crate::grade::{Grade, Records};
+use crate::jsonl::{JsonlWriter, LineReader};
+use crate::report::Tokens;
+
+pub const MANIFEST: &str = "run.json";
+pub const DATASET: &str = "dataset.jsonl";
+pub const GRADES: &str = "grades.jsonl";
+pub const ANSWERS: &str = "answers.jsonl";
+
+/// Digests of what a run's results depend on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    pub questions_sha256: String,
+    pub rubrics_sha256: String,
+    #[serde(default)]
+    pub judge_template_sha256: Option<String>,
+    pub question_files: Vec<PathBuf>,
+    pub rubric_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub answer_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub verdict_file: Option<PathBuf>,
+}
+
+/// `run.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub kasauti_version: String,
+    /// The command line (it never holds a secret: keys come from environment variables).
+    pub command: Vec<String>,
+    /// Settings that shape results, and operational ones, by name (no secrets).
+    pub settings: BTreeMap<String, serde_json::Value>,
+    pub inputs: Inputs,
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub counts: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub tokens: BTreeMap<String, Tokens>,
+}
+
+/// Now, as RFC 3339 UTC.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// `runs/<date>-<time>` (UTC), the default `--out`.
+pub fn default_dir() -> PathBuf {
+    let t = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    PathBuf::from("runs").join(t.format(&fmt).unwrap_or_else(|_| "run".into()))
+}
+
+/// Creates the directory (and parents).
+pub fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
+    let s = serde_json::to_string_pretty(m).map_err(|e| Error::Other(e.to_string()))?;
+    crate::report::write_atomic(&dir.join(MANIFEST), &(s + "\n"))
+}
+
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let p = dir.join(MANIFEST);
+    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Input(vec![Diagnostic::error(
+            &p,
+            Some(e.line()),
+            None,
+            format!("not a kasauti run manifest: {e}"),
+        )])
+    })
+}
+
+/// Writes the questions the run uses, with rubrics inline.
+pub fn write_dataset(dir: &Path, ds: &Dataset) -> Result<()> {
+    let mut s = String::new();
+    for q in &ds.questions {
+        s.push_str(&q.to_json().to_string());
+        s.push('\n');
+    }
+    crate::report::write_atomic(&dir.join(DATASET), &s)
+}
+
+/// Reads a run's dataset snapshot.
+pub fn read_dataset(dir: &Path) -> Result<Dataset> {
+    let p = dir.join(DATASET);
+    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    let loaded = load_from_bytes(vec![(p, bytes)], Vec::new());
+    let (ds, _, _) = loaded.into_dataset(false)?;
+    Ok(ds)
+}
+
+/// Reads `grades.jsonl` into records (a torn last line from a killed run is ignored).
+pub fn read_grades(dir: &Path, ds: &Dataset, records: &mut Records) -> Result<usize> {
+    let p = dir.join(GRADES);
+    if !p.exists() {
+        return Ok(0);
+    }
+    let mut r = LineReader::open(&p)?;
+    let mut batch = Vec::new();
+    let mut diags = Vec::new();
+    let mut n = 0;
+    let total = std::fs::read(&p)
+        .map(|b| b.ends_with(b"\n"))
+        .unwrap_or(true);
+    let mut pending: Option<(usize, Diagnostic)> = None;
+    while r.read_batch(8192, &mut batch)? {
+        for line in &batch {
+            if let Some((_, d)) = pending.take() {
+                diags.push(d);
+            }
+            let g: Grade = match line.text(&p).and_then(|t| {
+                serde_json::from_str(t).map_err(|e| {
+                    Diagnostic::error(
+                        &p,
+                        Some(line.number),
+                        None,
+                        format!("not a grade line: {}", crate::jsonl::json_error(&e)),
+                    )
+                })
+            }) {
+                Ok(g) => g,
+                Err(d) => {
+                    pending = Some((line.number, d));
+                    continue;
+                }
+            };
+            let Some(qi) = ds.position(&g.question_id) else {
+                diags.push(Diagnostic::error(
+                    &p,
+                    Some(line.number),
+                    Some("question_id"),
+                    format!("grade for a question not in {DATASET}: `{}`", g.question_id),
+                ));
+                continue;
+            };
+            let m = records.model_id(&g.model);
+            records.push_grade(m, qi, &g);
+            n += 1;
+        }
+    }
+    // Only the very last line may be torn (the file does not end in a newline).
+    if let Some((_, d)) = pending {
+        if total {
+            diags.push(d);
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(n)
+}
+
+/// Opens `grades.jsonl` for appending.
+pub fn grades_writer(dir: &Path) -> Result<JsonlWriter> {
+    JsonlWriter::append(&dir.join(GRADES))
+}
+
+/// Token totals per model from a manifest.
+pub fn tokens_of(m: &Manifest) -> HashMap<String, Tokens> {
+    m.tokens
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

@@ -1,0 +1,289 @@
+//! Phrase sets: many phrases compiled once into one Aho-Corasick automaton and matched at word
+//! boundaries in normalised text.
+
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::normalize::{is_word_char, normalize_into};
+
+/// A phrase that cannot be used, with the index of the phrase in the input slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhraseError {
+    /// Index of the offending phrase; equal to the number of phrases when the set as a whole could
+    /// not be compiled.
+    pub index: usize,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl fmt::Display for PhraseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "phrase {}: {}", self.index, self.message)
+    }
+}
+
+impl std::error::Error for PhraseError {}
+
+/// A set of phrases compiled once (for example all phrases of all criteria of one rubric) and
+/// matched many times against normalised answers.
+///
+/// Phrases are normalised with the same function as answers. Phrases that normalise to the same
+/// string share one automaton pattern and are all reported.
+#[derive(Debug, Clone)]
+pub struct PhraseSet {
+    /// One pattern per distinct normalised phrase.
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the indices of the input phrases it stands for.
+    owners: Vec<Vec<usize>>,
+    /// The normalised phrases, by input index.
+    normalized: Vec<String>,
+}
+
+impl PhraseSet {
+    /// Compiles `phrases`, normalising each. A phrase that is empty after normalisation (for
+    /// example only punctuation) is an error naming its index, since it would match everywhere.
+    pub fn new<S: AsRef<str>>(phrases: &[S]) -> Result<PhraseSet, PhraseError> {
+        let mut normalized = Vec::with_capacity(phrases.len());
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut buf = String::new();
+        for (index, phrase) in phrases.iter().enumerate() {
+            normalize_into(phrase.as_ref(), &mut buf);
+            if buf.is_empty() {
+                return Err(PhraseError {
+                    index,
+                    message: format!("phrase {:?} is empty after normalisation", phrase.as_ref()),
+                });
+            }
+            normalized.push(buf.clone());
+        }
+        // Deduplicate so that identical phrases cost one pattern; a map keeps this linear.
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (index, phrase) in normalized.iter().enumerate() {
+            match seen.get(phrase.as_str()) {
+                Some(&pattern) => owners[pattern].push(index),
+                None => {
+                    seen.insert(phrase.as_str(), patterns.len());
+                    patterns.push(phrase.as_str());
+                    owners.push(vec![index]);
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| PhraseError {
+                index: phrases.len(),
+                message: format!("cannot compile the phrase set: {e}"),
+            })?;
+        Ok(PhraseSet {
+            automaton,
+            owners,
+            normalized,
+        })
+    }
+
+    /// Number of phrases (as given, duplicates included).
+    pub fn len(&self) -> usize {
+        self.normalized.len()
+    }
+
+    /// Whether the set has no phrases (it then matches nothing).
+    pub fn is_empty(&self) -> bool {
+        self.normalized.is_empty()
+    }
+
+    /// The normalised form of phrase `index`, as it is matched.
+    pub fn phrase(&self, index: usize) -> Option<&str> {
+        self.normalized.get(index).map(String::as_str)
+    }
+
+    /// For an already normalised text, sets `found[i] = true` for every phrase `i` that occurs at
+    /// word boundaries, and `false` for the others; `found` is resized to [`len`](Self::len).
+    ///
+    /// The search is overlapping: an occurrence inside a longer word at one place must not hide a
+    /// valid occurrence elsewhere.
+    pub fn find_into(&self, normalized: &str, found: &mut Vec<bool>) {
+        found.clear();
+        found.resize(self.len(), false);
+        let mut remaining = self.owners.len();
+        for m in self.automaton.find_overlapping_iter(normalized) {
+            let owners = &self.owners[m.pattern().as_usize()];
+            // `found` of the first owner doubles as "this pattern was already seen".
+            if found[owners[0]] || !at_word_boundaries(normalized, m.start(), m.end()) {
+                continue;
+            }
+            for &index in owners {
+                found[index] = true;
+            }
+            remaining -= 1;
+            if remaining == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Whether any phrase occurs at word boundaries in an already normalised text.
+    pub fn any(&self, normalized: &str) -> bool {
+        self.automaton
+            .find_overlapping_iter(normalized)
+            .any(|m| at_word_boundaries(normalized, m.start(), m.end()))
+    }
+}
+
+/// Whether `text[start..end]` is delimited by non-word characters or the text edges.
+///
+/// In normalised text `,` and `.` survive only between digits and `-` only as a minus sign, so
+/// they are treated as part of the number: "1" does not match in "1,000" or "-1".
+fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let before_ok = match text[..start].chars().next_back() {
+        None => true,
+        Some(c) => !(is_word_char(c) || matches!(c, ',' | '.' | '-')),
+    };
+    before_ok
+        && match text[end..].chars().next() {
+            None => true,
+            Some(c) => !(is_word_char(c) || matches!(c, ',' | '.')),
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize::normalize;
+    use super::*;
+
+    fn found(set: &PhraseSet, text: &str) -> Vec<bool> {
+        let mut f = Vec::new();
+        set.find_into(&normalize(text), &mut f);
+        f
+    }
+
+    #[test]
+    fn empty_phrase_is_an_error_naming_its_index() {
+        let err = PhraseSet::new(&["दिल्ली", "ok", " ।, ", "x"]).unwrap_err();
+        assert_eq!(err.index, 2);
+        assert!(err.message.contains("empty"), "{}", err.message);
+        assert_eq!(PhraseSet::new(&[""]).unwrap_err().index, 0);
+        assert_eq!(PhraseSet::new(&["\u{200D}"]).unwrap_err().index, 0);
+        assert!(err.to_string().starts_with("phrase 2:"));
+    }
+
+    #[test]
+    fn empty_set_and_empty_text() {
+        let none: [&str; 0] = [];
+        let set = PhraseSet::new(&none).unwrap();
+        assert!(set.is_empty());
+        assert!(!set.any("anything"));
+        assert_eq!(found(&set, "anything"), Vec::<bool>::new());
+        let set = PhraseSet::new(&["a"]).unwrap();
+        assert_eq!(found(&set, ""), vec![false]);
+        assert!(!set.any(""));
+    }
+
+    #[test]
+    fn devanagari_word_boundaries() {
+        let set = PhraseSet::new(&["दिल", "दिल्ली"]).unwrap();
+        assert_eq!(found(&set, "वह दिल्ली गया"), vec![false, true]);
+        assert_eq!(found(&set, "मेरा दिल"), vec![true, false]);
+        // Inside a word at one place, alone at another: overlapping search finds both.
+        assert_eq!(found(&set, "दिल्ली में मेरा दिल है"), vec![true, true]);
+        // A vowel sign after the match is a mark, so no match (दिला).
+        assert_eq!(found(&set, "दिला"), vec![false, false]);
+    }
+
+    #[test]
+    fn latin_word_boundaries() {
+        let set = PhraseSet::new(&["ram", "Ramayan", "sita ram"]).unwrap();
+        assert_eq!(found(&set, "The Ramayan"), vec![false, true, false]);
+        assert_eq!(
+            found(&set, "Ram, and the ramayan."),
+            vec![true, true, false]
+        );
+        assert_eq!(found(&set, "Sita-Ram!"), vec![true, false, true]);
+        assert_eq!(found(&set, "ram2"), vec![false, false, false]);
+        assert!(!set.any("param"));
+        assert!(set.any("(ram)"));
+    }
+
+    #[test]
+    fn multi_word_phrases_across_normalised_spaces() {
+        let set = PhraseSet::new(&["नई दिल्ली", "1857 का विद्रोह"]).unwrap();
+        assert_eq!(found(&set, "राजधानी:  नई\n\tदिल्ली।"), vec![true, false]);
+        assert_eq!(found(&set, "१८५७ का  विद्रोह"), vec![false, true]);
+    }
+
+    #[test]
+    fn phrases_are_normalised_like_answers() {
+        let set = PhraseSet::new(&["हिन्दी", "क़लम", "অবশেষে", "അവൻ"]).unwrap();
+        assert_eq!(set.phrase(0), Some("हिंदी"));
+        assert_eq!(
+            found(&set, "हिंदी कलम অবশেষে അവന്\u{200D}"),
+            vec![true, true, true, true]
+        );
+    }
+
+    #[test]
+    fn mixed_script_set() {
+        let phrases = [
+            "Taj Mahal",
+            "ताजमहल",
+            "তাজমহল",
+            "தாஜ் மஹால்",
+            "తాజ్ మహల్",
+            "താജ് മഹൽ",
+            "ਤਾਜ ਮਹਿਲ",
+            "ତାଜମହଲ",
+            "તાજમહેલ",
+            "ತಾಜ್ ಮಹಲ್",
+        ];
+        let set = PhraseSet::new(&phrases).unwrap();
+        assert_eq!(set.len(), 10);
+        let text = "ताजमहल आगरा में है; in English the Taj Mahal. ತಾಜ್ ಮಹಲ್!";
+        let f = found(&set, text);
+        let want: Vec<bool> = (0..10).map(|i| matches!(i, 0 | 1 | 9)).collect();
+        assert_eq!(f, want);
+        for (i, p) in phrases.iter().enumerate() {
+            let mut f = Vec::new();
+            set.find_into(&normalize(&format!("({p})")), &mut f);
+            assert!(f[i], "phrase {i} alone");
+            assert_eq!(f.iter().filter(|&&b| b).count(), 1, "phrase {i} alone");
+        }
+    }
+
+    #[test]
+    fn duplicate_phrases_all_marked() {
+        let set = PhraseSet::new(&["Delhi", "delhi!", "DELHI", "Mumbai"]).unwrap();
+        assert_eq!(
+            found(&set, "I live in Delhi"),
+            vec![true, true, true, false]
+        );
+    }
+
+    #[test]
+    fn numbers_are_whole_tokens() {
+        let set = PhraseSet::new(&["1", "1,000", "5", "3.5"]).unwrap();
+        assert_eq!(found(&set, "1,000"), vec![false, true, false, false]);
+        assert_eq!(found(&set, "-5 and 3.55"), vec![false, false, false, false]);
+        assert_eq!(found(&set, "5 and 3.5"), vec![false, false, true, true]);
+        // A number glued to a suffix is not the phrase "5" (the boundary is a letter).
+        assert_eq!(found(&set, "5वाँ"), vec![false, false, false, false]);
+    }
+
+    #[test]
+    fn found_is_resized_and_reset() {
+        let set = PhraseSet::new(&["a", "b"]).unwrap();
+        let mut f = vec![true; 7];
+        set.find_into("c", &mut f);
+        assert_eq!(f, vec![false, false]);
+        set.find_into("b a", &mut f);
+        assert_eq!(f, vec![true, true]);
+    }
+
+    #[test]
+    fn overlapping_phrases() {
+        let set = PhraseSet::new(&["new", "new delhi", "delhi", "ew"]).unwrap();
+        assert_eq!(found(&set, "new delhi"), vec![true, true, true, false]);
+        assert_eq!(found(&set, "renew delhi"), vec![false, false, true, false]);
+    }
+}
