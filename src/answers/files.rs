@@ -42,6 +42,8 @@ pub struct AnswerFiles {
     current: usize,
     reader: Option<Reader>,
     lines: Vec<RawLine>,
+    /// Items read from the current file so far (an empty file is an error).
+    in_file: usize,
 }
 
 impl AnswerFiles {
@@ -65,6 +67,7 @@ impl AnswerFiles {
             current: 0,
             reader: None,
             lines: Vec::new(),
+            in_file: 0,
         })
     }
 
@@ -145,8 +148,19 @@ impl AnswerFiles {
             if out.is_empty() {
                 self.reader = None;
                 self.current += 1;
+                let was_empty = self.in_file == 0;
+                self.in_file = 0;
+                if was_empty {
+                    return Ok(vec![Err(Diagnostic::error(
+                        &path,
+                        None,
+                        None,
+                        "the file has no answers (it is empty)",
+                    ))]);
+                }
                 continue;
             }
+            self.in_file += out.len();
             return Ok(out);
         }
     }

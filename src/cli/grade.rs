@@ -57,14 +57,22 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         Some(AnswerFiles::open(&a.answers, a.model.clone())?)
     };
     let bar = ui.bar(None, "grading");
-    let outcome: Outcome = match &a.verdicts {
-        Some(v) => grade_verdicts(&ds, v, files.as_mut(), &mut sink, &bar)?,
-        None => {
-            let judge = RuleJudge::new(&ds).map_err(Error::Other)?;
-            let f = files
-                .as_mut()
-                .ok_or_else(|| super::usage("--answers is required"))?;
-            grade_files(&ds, &judge, f, &mut sink, &bar)?
+    let graded: Result<Outcome> = match &a.verdicts {
+        Some(v) => grade_verdicts(&ds, v, files.as_mut(), &mut sink, &bar),
+        None => RuleJudge::new(&ds)
+            .map_err(Error::Other)
+            .and_then(|judge| match files.as_mut() {
+                Some(f) => grade_files(&ds, &judge, f, &mut sink, &bar),
+                None => Err(super::usage("--answers is required")),
+            }),
+    };
+    let outcome = match graded {
+        Ok(o) => o,
+        Err(e) => {
+            drop(sink);
+            // Nothing half-done is left looking like a result.
+            let _ = std::fs::remove_file(&grades_path);
+            return Err(e);
         }
     };
     bar.finish();

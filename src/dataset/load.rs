@@ -333,10 +333,13 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
     // Every question needs a rubric with at least one positive criterion.
     let mut keep = Vec::with_capacity(questions.len());
     for q in questions {
-        let origin = rubric_origin
-            .get(&q.id)
-            .cloned()
-            .unwrap_or_else(|| q.origin.clone());
+        let (origin, field) = match rubric_origin.get(&q.id) {
+            Some(o) => (o.clone(), "criteria"),
+            None => (
+                q.origin.clone(),
+                if q.healthbench { "rubrics" } else { "rubric" },
+            ),
+        };
         if q.rubric.is_empty() {
             c.error(
                 &q.origin.file,
@@ -353,7 +356,7 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             c.error(
                 &origin.file,
                 origin.line,
-                Some("criteria"),
+                Some(field),
                 format!("rubric of `{}` has no criterion with positive points", q.id),
             );
             continue;
@@ -874,4 +877,12 @@ fn parse_healthbench(
         },
         healthbench: true,
     })
+}
+
+/// Loads the question set built into the binary.
+pub fn load_builtin() -> Loaded {
+    load_files(
+        builtin(&BUILTIN_QUESTIONS, "questions"),
+        builtin(&BUILTIN_RUBRICS, "rubrics"),
+    )
 }

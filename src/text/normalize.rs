@@ -3,18 +3,22 @@
 //!
 //! The work is done in two streaming stages, with no allocation beyond the output buffer:
 //!
-//! * stage A, per character, on the canonical decomposition (NFD) of the input: lower-casing,
-//!   removal of invisible joiners and of the nukta, chandrabindu → anusvara, chillu → consonant +
-//!   virama, native digits → ASCII; the result is recomposed (NFC);
+//! * stage A, per character: lower-casing, removal of invisible joiners and of the nukta,
+//!   chandrabindu → anusvara, chillu → consonant + virama, native digits → ASCII. In general it
+//!   runs on the canonical decomposition (NFD) and the result is recomposed (NFC); when the mapped
+//!   text passes the NFC quick check, both steps are skipped, which gives the same result;
 //! * stage B, with one character of context on each side: class nasal + virama + stop → anusvara +
 //!   stop, punctuation and symbols → space (keeping the `,`/`.`/`-` that belong to numbers), and
 //!   whitespace collapsing and trimming.
 //!
 //! Stage B only deletes, replaces by spaces, or swaps a nasal + virama for an anusvara, none of
 //! which creates anything stage A would change again, so `normalize(normalize(x)) == normalize(x)`.
+//! Pure-ASCII input takes a one-pass byte loop implementing the same rules.
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use std::sync::OnceLock;
+
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalises text for matching.
 ///
@@ -43,11 +47,88 @@ pub fn normalize_into(s: &str, out: &mut String) {
 /// digit (any numeric character).
 #[inline]
 pub fn is_word_char(c: char) -> bool {
-    if c.is_ascii() {
+    let cp = c as u32;
+    if cp < 0x80 {
         c.is_ascii_alphanumeric()
+    } else if (INDIC_START..INDIC_END).contains(&cp) {
+        indic_table().flags[(cp - INDIC_START) as usize] & WORD != 0
     } else {
-        c.is_alphabetic() || c.is_numeric() || is_combining_mark(c)
+        is_word_char_generic(c)
     }
+}
+
+/// The definition of a word character, from the standard library's and the normalisation crate's
+/// Unicode tables (slow-ish: the Indic blocks are served from a cached copy).
+fn is_word_char_generic(c: char) -> bool {
+    c.is_alphabetic() || c.is_numeric() || is_combining_mark(c)
+}
+
+/// The Brahmic blocks from Devanagari to Malayalam, where nearly all characters of Indic answers
+/// fall.
+const INDIC_START: u32 = 0x0900;
+const INDIC_END: u32 = 0x0D80;
+const INDIC_LEN: usize = (INDIC_END - INDIC_START) as usize;
+
+/// Flag: a word character.
+const WORD: u8 = 1;
+/// Flag: NFC quick check is "yes" (not "no" or "maybe").
+const NFC_YES: u8 = 2;
+
+/// Character properties of the Indic blocks, cached because the generic lookups (binary searches
+/// over Unicode tables) dominate normalisation time otherwise.
+struct IndicTable {
+    flags: [u8; INDIC_LEN],
+    ccc: [u8; INDIC_LEN],
+}
+
+/// The table, built once from the same generic functions, so the fast and slow answers agree.
+fn indic_table() -> &'static IndicTable {
+    static TABLE: OnceLock<IndicTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = IndicTable {
+            flags: [0; INDIC_LEN],
+            ccc: [0; INDIC_LEN],
+        };
+        for (i, cp) in (INDIC_START..INDIC_END).enumerate() {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            if is_word_char_generic(c) {
+                t.flags[i] |= WORD;
+            }
+            if is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes {
+                t.flags[i] |= NFC_YES;
+            }
+            t.ccc[i] = canonical_combining_class(c);
+        }
+        t
+    })
+}
+
+/// NFC quick check ("yes" is definitive) of `chars`, with the Indic blocks served from the cached
+/// table; other non-ASCII text falls back to the crate's check.
+fn quick_is_nfc(chars: impl Iterator<Item = char> + Clone) -> bool {
+    let table = indic_table();
+    let mut last_ccc = 0u8;
+    for c in chars.clone() {
+        let cp = c as u32;
+        let ccc = if cp < 0x80 {
+            0
+        } else if (INDIC_START..INDIC_END).contains(&cp) {
+            let i = (cp - INDIC_START) as usize;
+            if table.flags[i] & NFC_YES == 0 {
+                return false;
+            }
+            table.ccc[i]
+        } else {
+            return is_nfc_quick(chars) == IsNormalized::Yes;
+        };
+        if ccc != 0 && ccc < last_ccc {
+            return false;
+        }
+        last_ccc = ccc;
+    }
+    true
 }
 
 /// Appends words to the output with a deferred single space, so that runs of separators collapse
@@ -115,7 +196,21 @@ fn normalize_ascii(b: &[u8], out: &mut String) {
 
 /// General path for text with non-ASCII characters.
 fn normalize_unicode(s: &str, out: &mut String) {
-    let mut chars = s.chars().nfd().flat_map(map_char).nfc().peekable();
+    // Decomposing and recomposing costs more than everything else together, and is only needed
+    // when the mapped text is not already NFC (quick check: "yes" is definitive). Otherwise
+    // NFC(map(NFD(s))) = map(s), because the per-character mapping commutes with canonical
+    // decomposition (nukta letters are mapped to their base letter directly, and case mappings
+    // are closed under canonical equivalence); tests check this for every BMP character.
+    if quick_is_nfc(s.chars().flat_map(map_char)) {
+        context_rules(s.chars().flat_map(map_char), out);
+    } else {
+        context_rules(s.chars().nfd().flat_map(map_char).nfc(), out);
+    }
+}
+
+/// Stage B over the NFC, mapped character stream.
+fn context_rules(chars: impl Iterator<Item = char>, out: &mut String) {
+    let mut chars = chars.peekable();
     let mut w = Writer::new(out);
     let mut prev_word = false;
     let mut prev_digit = false;
@@ -196,6 +291,7 @@ fn fold_nasal(nasal: char, virama: char, stop: char) -> Option<char> {
 
 /// Per-character mapping of stage A, as a tiny iterator so that it can be flat-mapped without
 /// allocating.
+#[derive(Clone)]
 enum Mapped {
     Empty,
     One(char),
@@ -269,6 +365,30 @@ fn map_brahmic(c: char, cp: u32) -> Mapped {
         // Native digits (rule 7): every block in this range has its digits at B+0x66..=B+0x6F.
         0x66..=0x6F => Mapped::One(ch(u32::from(b'0') + offset - 0x66)),
         _ => match cp {
+            // Precomposed nukta letters (rule 3) go straight to their base letter: the same
+            // result as decomposing and dropping the nukta, without needing the decomposition.
+            0x0929 => Mapped::One('\u{0928}'),
+            0x0931 => Mapped::One('\u{0930}'),
+            0x0934 => Mapped::One('\u{0933}'),
+            0x0958 => Mapped::One('\u{0915}'),
+            0x0959 => Mapped::One('\u{0916}'),
+            0x095A => Mapped::One('\u{0917}'),
+            0x095B => Mapped::One('\u{091C}'),
+            0x095C => Mapped::One('\u{0921}'),
+            0x095D => Mapped::One('\u{0922}'),
+            0x095E => Mapped::One('\u{092B}'),
+            0x095F => Mapped::One('\u{092F}'),
+            0x09DC => Mapped::One('\u{09A1}'),
+            0x09DD => Mapped::One('\u{09A2}'),
+            0x09DF => Mapped::One('\u{09AF}'),
+            0x0A33 => Mapped::One('\u{0A32}'),
+            0x0A36 => Mapped::One('\u{0A38}'),
+            0x0A59 => Mapped::One('\u{0A16}'),
+            0x0A5A => Mapped::One('\u{0A17}'),
+            0x0A5B => Mapped::One('\u{0A1C}'),
+            0x0A5E => Mapped::One('\u{0A2B}'),
+            0x0B5C => Mapped::One('\u{0B21}'),
+            0x0B5D => Mapped::One('\u{0B22}'),
             // Gurmukhi tippi → bindi (rule 4).
             0x0A70 => Mapped::One('\u{0A02}'),
             // Malayalam chillus → consonant + virama (rule 6).
@@ -298,6 +418,14 @@ mod tests {
     fn slow(s: &str) -> String {
         let mut out = String::new();
         normalize_unicode(s, &mut out);
+        out
+    }
+
+    /// The full decompose-map-recompose path, forced, to check that the quick-check shortcut of
+    /// the general path agrees with it.
+    fn full(s: &str) -> String {
+        let mut out = String::new();
+        context_rules(s.chars().nfd().flat_map(map_char).nfc(), &mut out);
         out
     }
 
@@ -571,7 +699,7 @@ mod tests {
         }
         pool.extend("\u{0958}\u{0929}\u{09DF}\u{0A33}\u{0B5C}\u{0D7B}\u{0D54}\u{09CE}".chars());
         pool.extend("\u{200C}\u{200D}\u{FEFF}\u{00AD}\u{200B}\u{0301}\u{0307}\u{FE0F}".chars());
-        pool.extend("aZİ9,.-\u{2212} \t।॥!%₹()'\"ßΣς".chars());
+        pool.extend("aZİ9,.-\u{2212} \t।॥!%₹()'\"ßΣςÅJǰ\u{30C}\u{323}\u{345}ᾼΩ".chars());
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -590,6 +718,7 @@ mod tests {
             assert_eq!(n(&once), once, "input {s:?}");
             assert!(!once.starts_with(' ') && !once.ends_with(' ') && !once.contains("  "));
             assert!(!once.contains(['\u{200C}', '\u{200D}', '\u{093C}', '\u{09BC}', '\u{0901}']));
+            assert_eq!(once, full(&s), "input {s:?}");
             if s.is_ascii() {
                 assert_eq!(once, slow(&s), "input {s:?}");
             }
@@ -614,6 +743,80 @@ mod tests {
         assert_eq!(buf, "nई दिल्ली");
         normalize_into("X", &mut buf);
         assert_eq!(buf, "x");
+    }
+
+    #[test]
+    fn indic_table_agrees_with_generic_lookups() {
+        for cp in INDIC_START..INDIC_END {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert_eq!(is_word_char(c), is_word_char_generic(c), "U+{cp:04X}");
+            let once = std::iter::once(c);
+            assert_eq!(
+                quick_is_nfc(once.clone()),
+                is_nfc_quick(once) == IsNormalized::Yes,
+                "U+{cp:04X}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_and_full_unicode_paths_agree() {
+        let cases = [
+            "1857 का भारतीय विद्रोह, जिसे प्रथम स्वतंत्रता संग्राम भी कहा जाता है।",
+            "মঙ্গলবার ১০,০০০ টাকা — “উদ্ধৃতি”",
+            "അവൻ വന്നു, കൽ ൻത",
+            "ਸਿੰਘ ਜ਼ੋਰ",
+            "Café DNA test करवाया J\u{30C}",
+            "ক\u{09C7}\u{200D}\u{09BE} ক\u{09C7}\u{09BE}",
+        ];
+        for c in cases {
+            assert_eq!(n(c), full(c), "input {c:?}");
+        }
+        // Every character of the Indic blocks, alone and between letters and signs.
+        for cp in INDIC_START..INDIC_END {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            for s in [
+                format!("{c}"),
+                format!("क{c}ा"),
+                format!("ক{c}\u{09BE}"),
+                format!("{c}\u{94D}"),
+            ] {
+                assert_eq!(n(&s), full(&s), "U+{cp:04X} in {s:?}");
+            }
+        }
+    }
+
+    /// Every character of the Basic Multilingual Plane, alone, before a combining mark and after
+    /// a capital: the shortcut path equals the full path and the result is a fixed point.
+    #[test]
+    fn every_bmp_char_fast_equals_full_and_idempotent() {
+        let mut s = String::new();
+        for cp in 0x80..0x1_0000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            for form in 0..3 {
+                s.clear();
+                match form {
+                    0 => s.push(c),
+                    1 => {
+                        s.push(c);
+                        s.push('\u{0301}');
+                    }
+                    _ => {
+                        s.push('J');
+                        s.push(c);
+                    }
+                }
+                let once = n(&s);
+                assert_eq!(once, full(&s), "U+{cp:04X} form {form}");
+                assert_eq!(n(&once), once, "U+{cp:04X} form {form}");
+            }
+        }
     }
 
     #[test]

@@ -160,6 +160,13 @@ mod tests {
     }
 
     #[test]
+    fn shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<PhraseSet>();
+        assert_send_sync::<PhraseError>();
+    }
+
+    #[test]
     fn empty_phrase_is_an_error_naming_its_index() {
         let err = PhraseSet::new(&["दिल्ली", "ok", " ।, ", "x"]).unwrap_err();
         assert_eq!(err.index, 2);
