@@ -116,6 +116,98 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
     }
 }
 
+/// A grade line written straight from rule-judge verdict codes, borrowing everything: the hot
+/// path of offline grading builds no owned [`Grade`] (whose strings would cost a dozen
+/// allocations per answer). It serialises exactly as the equivalent [`Grade`] does.
+pub struct RuleGradeLine<'a> {
+    pub model: &'a str,
+    pub question: &'a Question,
+    pub sample: u32,
+    /// One [`code`] per criterion: MET, NOT_MET or UNJUDGED.
+    pub codes: &'a [u8],
+}
+
+impl RuleGradeLine<'_> {
+    /// Score, points earned, points possible, completeness.
+    pub fn score(&self) -> (Option<f64>, f64, f64, bool) {
+        score(
+            self.question,
+            self.codes
+                .iter()
+                .map(|&c| (c != code::UNJUDGED, Some(c == code::MET))),
+        )
+    }
+}
+
+struct RuleCriteria<'a>(&'a Question, &'a [u8]);
+
+impl Serialize for RuleCriteria<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Points(f64);
+        impl Serialize for Points {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                points(&self.0, s)
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for (c, &k) in self.0.rubric.iter().zip(self.1) {
+            struct One<'b>(&'b str, f64, u8);
+            impl Serialize for One<'_> {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let mut m = s.serialize_map(Some(4))?;
+                    m.serialize_entry("id", self.0)?;
+                    m.serialize_entry("points", &Points(self.1))?;
+                    m.serialize_entry(
+                        "met",
+                        &match self.2 {
+                            code::MET => Some(true),
+                            code::NOT_MET => Some(false),
+                            _ => None,
+                        },
+                    )?;
+                    m.serialize_entry(
+                        "source",
+                        if self.2 == code::UNJUDGED {
+                            "unjudged"
+                        } else {
+                            "rule"
+                        },
+                    )?;
+                    m.end()
+                }
+            }
+            seq.serialize_element(&One(&c.id, c.points, k))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for RuleGradeLine<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Points(f64);
+        impl Serialize for Points {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                points(&self.0, s)
+            }
+        }
+        let (sc, earned, possible, complete) = self.score();
+        let mut m = s.serialize_map(Some(10))?;
+        m.serialize_entry("model", self.model)?;
+        m.serialize_entry("question_id", &self.question.id)?;
+        m.serialize_entry("sample", &self.sample)?;
+        m.serialize_entry("language", &self.question.language)?;
+        m.serialize_entry("domain", &self.question.domain)?;
+        m.serialize_entry("score", &sc)?;
+        m.serialize_entry("points_earned", &Points(earned))?;
+        m.serialize_entry("points_possible", &Points(possible))?;
+        m.serialize_entry("complete", &complete)?;
+        m.serialize_entry("criteria", &RuleCriteria(self.question, self.codes))?;
+        m.end()
+    }
+}
+
 /// Verdict codes kept per criterion in [`Records`].
 pub mod code {
     pub const NOT_MET: u8 = 0;
@@ -180,6 +272,29 @@ impl Records {
             sample: g.sample,
             score: g.score.unwrap_or(f64::NAN),
             complete: g.complete,
+            failed: false,
+            offset,
+        });
+    }
+
+    /// Adds a rule-judged answer from its verdict codes.
+    pub fn push_codes(
+        &mut self,
+        model: u32,
+        question: u32,
+        sample: u32,
+        score: Option<f64>,
+        complete: bool,
+        codes: &[u8],
+    ) {
+        let offset = self.codes.len() as u64;
+        self.codes.extend_from_slice(codes);
+        self.items.push(Item {
+            model,
+            question,
+            sample,
+            score: score.unwrap_or(f64::NAN),
+            complete,
             failed: false,
             offset,
         });
@@ -288,7 +403,7 @@ pub fn grade_files(
 ) -> Result<Outcome> {
     use rayon::prelude::*;
     let mut out = Outcome::default();
-    let mut seen: HashSet<(u32, u32, u32)> = HashSet::new();
+    // One map serves both duplicate detection and naming the first occurrence.
     let mut first_line: HashMap<(u32, u32, u32), (u32, usize)> = HashMap::new();
     let paths = files.paths.clone();
     // Reading (and JSON parsing) of the next batch overlaps with judging the current one.
@@ -307,7 +422,8 @@ pub fn grade_files(
                 break;
             }
             // Judge in parallel; keep input order for writing.
-            let judged: Vec<Result<(Located, u32, Option<Grade>, String), Diagnostic>> = batch
+            type Judged = (Located, u32, Option<(Vec<u8>, Option<f64>, bool)>, String);
+            let judged: Vec<Result<Judged, Diagnostic>> = batch
                 .into_par_iter()
                 .map_init(Scratch::default, |scratch, item| {
                     let loc = item?;
@@ -326,12 +442,25 @@ pub fn grade_files(
                     let Some(text) = loc.answer.answer.as_deref() else {
                         return Ok((loc, qi, None, String::new()));
                     };
-                    let verdicts = judge.rubrics[qi as usize].judge(text, scratch);
-                    let g = grade(q, &loc.answer.model, loc.answer.sample, verdicts);
-                    let line = serde_json::to_string(&g).map_err(|e| {
+                    let mut codes = Vec::with_capacity(q.rubric.len());
+                    judge.rubrics[qi as usize].judge_into(text, scratch, |_, met| {
+                        codes.push(match met {
+                            Some(true) => code::MET,
+                            Some(false) => code::NOT_MET,
+                            None => code::UNJUDGED,
+                        })
+                    });
+                    let line = RuleGradeLine {
+                        model: &loc.answer.model,
+                        question: q,
+                        sample: loc.answer.sample,
+                        codes: &codes,
+                    };
+                    let (score, _, _, complete) = line.score();
+                    let text = serde_json::to_string(&line).map_err(|e| {
                         Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
                     })?;
-                    Ok((loc, qi, Some(g), line))
+                    Ok((loc, qi, Some((codes, score, complete)), text))
                 })
                 .collect();
             let n = judged.len() as u64;
@@ -346,8 +475,7 @@ pub fn grade_files(
                 };
                 let m = out.records.model_id(&loc.answer.model);
                 let key = (m, qi, loc.answer.sample);
-                if !seen.insert(key) {
-                    let (f, l) = first_line[&key];
+                if let Some(&(f, l)) = first_line.get(&key) {
                     out.skipped += 1;
                     out.diagnostics.push(Diagnostic::error(
                         &paths[loc.file as usize],
@@ -365,9 +493,10 @@ pub fn grade_files(
                 }
                 first_line.insert(key, (loc.file, loc.line));
                 match g {
-                    Some(g) => {
+                    Some((codes, score, complete)) => {
                         sink.write(&line)?;
-                        out.records.push_grade(m, qi, &g);
+                        out.records
+                            .push_codes(m, qi, loc.answer.sample, score, complete, &codes);
                     }
                     None => out.records.push_failed(
                         m,
@@ -657,4 +786,47 @@ pub fn grade_verdicts(
     }
     out.skipped += bad_lines.len();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::load::load_from_bytes;
+    use crate::judge::rules::CompiledRubric;
+
+    #[test]
+    fn borrowed_line_serialises_like_the_owned_grade() {
+        let q = r#"{"id": "q", "language": "hi", "domain": "history", "prompt": "प्रश्न", "rubric": [
+            {"criterion": "a", "points": 5, "check": {"mentions": ["मेरठ"]}},
+            {"criterion": "b", "points": 2.5, "check": {"number": 1857}},
+            {"criterion": "c", "points": 3},
+            {"criterion": "d", "points": -4, "check": {"mentions": ["गांधी"]}}]}"#
+            .replace('\n', " ");
+        let ds = load_from_bytes(vec![("q.jsonl".into(), q.into_bytes())], vec![]).dataset;
+        let question = &ds.questions[0];
+        let rubric = CompiledRubric::new(question).unwrap();
+        for answer in ["मेरठ 1857", "गांधी", "", "मेरठ गांधी"] {
+            let mut scratch = crate::judge::rules::Scratch::default();
+            let owned = grade(question, "m", 3, rubric.judge(answer, &mut scratch));
+            let mut codes = Vec::new();
+            rubric.judge_into(answer, &mut scratch, |_, met| {
+                codes.push(match met {
+                    Some(true) => code::MET,
+                    Some(false) => code::NOT_MET,
+                    None => code::UNJUDGED,
+                })
+            });
+            let line = RuleGradeLine {
+                model: "m",
+                question,
+                sample: 3,
+                codes: &codes,
+            };
+            assert_eq!(
+                serde_json::to_string(&line).unwrap(),
+                serde_json::to_string(&owned).unwrap(),
+                "{answer}"
+            );
+        }
+    }
 }

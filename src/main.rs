@@ -1,5 +1,10 @@
 //! The `kasauti` binary: a thin shell around the library.
 
+// Grading allocates many short-lived strings on worker threads and frees them on the writer
+// thread; mimalloc handles that pattern far better than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(kasauti::cli::run(std::env::args_os()));
 }

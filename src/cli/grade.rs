@@ -43,6 +43,7 @@ pub struct GradeArgs {
 
 pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let started = run::now();
+    let clock = super::Stopwatch::start();
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
@@ -76,6 +77,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         }
     };
     bar.finish();
+    clock.lap("load and grade");
     sink.flush()?;
     drop(sink);
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -151,6 +153,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     };
     run::write_dataset(&dir, &ds)?;
     run::write_manifest(&dir, &manifest)?;
+    clock.lap("manifest");
     let problems = super::report::finish(
         &dir,
         &ds,
@@ -161,6 +164,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         &a.format,
         ui,
     )?;
+    clock.lap("statistics and reports");
     ui.note(&format!("run directory: {}", dir.display()));
     Ok(if problems { 1 } else { 0 })
 }

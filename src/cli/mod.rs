@@ -202,3 +202,34 @@ pub fn formats(list: &[String]) -> Vec<String> {
 pub fn usage(msg: impl Into<String>) -> Error {
     Error::Usage(msg.into())
 }
+
+/// Stage timings on stderr when `KASAUTI_TIMINGS` is set (for profiling; off by default).
+pub struct Stopwatch {
+    start: std::time::Instant,
+    last: std::cell::Cell<std::time::Instant>,
+    on: bool,
+}
+
+impl Stopwatch {
+    pub fn start() -> Stopwatch {
+        let now = std::time::Instant::now();
+        Stopwatch {
+            start: now,
+            last: std::cell::Cell::new(now),
+            on: std::env::var_os("KASAUTI_TIMINGS").is_some(),
+        }
+    }
+
+    /// Prints the time since the previous lap and since the start.
+    pub fn lap(&self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {what}: {:.3} s (total {:.3} s)",
+                (now - self.last.get()).as_secs_f64(),
+                (now - self.start).as_secs_f64()
+            );
+            self.last.set(now);
+        }
+    }
+}

@@ -198,8 +198,15 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let mut judged_pos = vec![0.0f64; nmodels];
     let mut total_pos = vec![0.0f64; nmodels];
     let mut answered_q: Vec<Vec<bool>> = vec![vec![false; ds.len()]; nmodels];
-    // (model, question, criterion) -> (judged, missed)
-    let mut miss: Vec<HashMap<(u32, usize), (usize, usize)>> = vec![HashMap::new(); nmodels];
+    // Per model, (judged, missed) for every criterion of every question, densely: criterion c
+    // of question q is at `crit_offset[q] + c`.
+    let mut crit_offset = Vec::with_capacity(ds.len() + 1);
+    let mut total_criteria = 0usize;
+    for q in &ds.questions {
+        crit_offset.push(total_criteria);
+        total_criteria += q.rubric.len();
+    }
+    let mut miss: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); total_criteria]; nmodels];
 
     let failure: HashMap<u32, &str> = records
         .failures
@@ -244,7 +251,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                 } else {
                     k == code::MET
                 };
-                let e = miss[m].entry((it.question, ci)).or_insert((0, 0));
+                let e = &mut miss[m][crit_offset[it.question as usize] + ci];
                 e.0 += 1;
                 if missed {
                     e.1 += 1;
@@ -380,7 +387,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         if healthbench {
             r.metrics = Some(healthbench_metrics(&r));
         }
-        r.most_missed = most_missed(ds, &miss[m], opts.most_missed.max(1));
+        r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
         models.insert(records.models[m].clone(), r);
     }
     Report {
@@ -414,24 +421,26 @@ fn healthbench_metrics(r: &ModelReport) -> BTreeMap<String, f64> {
 
 fn most_missed(
     ds: &Dataset,
-    miss: &HashMap<(u32, usize), (usize, usize)>,
+    offsets: &[usize],
+    miss: &[(u32, u32)],
     keep: usize,
 ) -> BTreeMap<String, Vec<Missed>> {
     let mut by_lang: BTreeMap<String, Vec<Missed>> = BTreeMap::new();
-    for (&(qi, ci), &(judged, missed)) in miss {
-        if missed == 0 {
-            continue;
+    for (qi, q) in ds.questions.iter().enumerate() {
+        for (ci, c) in q.rubric.iter().enumerate() {
+            let (judged, missed) = miss[offsets[qi] + ci];
+            if missed == 0 {
+                continue;
+            }
+            by_lang.entry(q.language.clone()).or_default().push(Missed {
+                question_id: q.id.clone(),
+                criterion_id: c.id.clone(),
+                criterion: c.text.clone(),
+                points: c.points,
+                judged: judged as usize,
+                missed: missed as usize,
+            });
         }
-        let q = &ds.questions[qi as usize];
-        let c = &q.rubric[ci];
-        by_lang.entry(q.language.clone()).or_default().push(Missed {
-            question_id: q.id.clone(),
-            criterion_id: c.id.clone(),
-            criterion: c.text.clone(),
-            points: c.points,
-            judged,
-            missed,
-        });
     }
     for list in by_lang.values_mut() {
         // Worst first: the most points lost, then the highest miss rate, then by id for stability.

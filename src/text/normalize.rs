@@ -17,7 +17,7 @@
 
 use std::sync::OnceLock;
 
-use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_normalization::char::{canonical_combining_class, compose, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalises text for matching.
@@ -57,6 +57,21 @@ pub fn is_word_char(c: char) -> bool {
     }
 }
 
+/// A letter for script statistics: alphabetic or a combining mark (not digits, punctuation,
+/// spaces, or ZWJ/ZWNJ, which are format characters). ASCII and the Indic blocks are answered
+/// from tables, since script checks run on every answer.
+#[inline]
+pub fn is_letter(c: char) -> bool {
+    let cp = c as u32;
+    if cp < 0x80 {
+        c.is_ascii_alphabetic()
+    } else if (INDIC_START..INDIC_END).contains(&cp) {
+        indic_table().flags[(cp - INDIC_START) as usize] & LETTER != 0
+    } else {
+        c.is_alphabetic() || is_combining_mark(c)
+    }
+}
+
 /// The definition of a word character, from the standard library's and the normalisation crate's
 /// Unicode tables (slow-ish: the Indic blocks are served from a cached copy).
 fn is_word_char_generic(c: char) -> bool {
@@ -73,6 +88,11 @@ const INDIC_LEN: usize = (INDIC_END - INDIC_START) as usize;
 const WORD: u8 = 1;
 /// Flag: NFC quick check is "yes" (not "no" or "maybe").
 const NFC_YES: u8 = 2;
+/// Flag: a letter for script statistics (alphabetic or a combining mark).
+const LETTER: u8 = 4;
+/// Flag: NFC quick check is "maybe" and the combining class is 0 (vowel signs such as Tamil ா
+/// that compose with some preceding letters).
+const MAYBE_STARTER: u8 = 8;
 
 /// Character properties of the Indic blocks, cached because the generic lookups (binary searches
 /// over Unicode tables) dominate normalisation time otherwise.
@@ -96,8 +116,15 @@ fn indic_table() -> &'static IndicTable {
             if is_word_char_generic(c) {
                 t.flags[i] |= WORD;
             }
-            if is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes {
-                t.flags[i] |= NFC_YES;
+            match is_nfc_quick(std::iter::once(c)) {
+                IsNormalized::Yes => t.flags[i] |= NFC_YES,
+                IsNormalized::Maybe if canonical_combining_class(c) == 0 => {
+                    t.flags[i] |= MAYBE_STARTER
+                }
+                _ => {}
+            }
+            if c.is_alphabetic() || is_combining_mark(c) {
+                t.flags[i] |= LETTER;
             }
             t.ccc[i] = canonical_combining_class(c);
         }
@@ -110,14 +137,21 @@ fn indic_table() -> &'static IndicTable {
 fn quick_is_nfc(chars: impl Iterator<Item = char> + Clone) -> bool {
     let table = indic_table();
     let mut last_ccc = 0u8;
+    let mut prev: Option<char> = None;
     for c in chars.clone() {
         let cp = c as u32;
         let ccc = if cp < 0x80 {
             0
         } else if (INDIC_START..INDIC_END).contains(&cp) {
             let i = (cp - INDIC_START) as usize;
-            if table.flags[i] & NFC_YES == 0 {
-                return false;
+            let flags = table.flags[i];
+            if flags & NFC_YES == 0 {
+                // A "maybe" character of class 0 is blocked from every starter but the character
+                // right before it, so the text stays NFC unless that pair composes. Very common
+                // vowel signs (Tamil ா, Bengali া, Malayalam ാ) are of this kind.
+                if flags & MAYBE_STARTER == 0 || prev.is_some_and(|p| compose(p, c).is_some()) {
+                    return false;
+                }
             }
             table.ccc[i]
         } else {
@@ -127,6 +161,7 @@ fn quick_is_nfc(chars: impl Iterator<Item = char> + Clone) -> bool {
             return false;
         }
         last_ccc = ccc;
+        prev = Some(c);
     }
     true
 }
@@ -753,12 +788,48 @@ mod tests {
             };
             assert_eq!(is_word_char(c), is_word_char_generic(c), "U+{cp:04X}");
             let once = std::iter::once(c);
-            assert_eq!(
-                quick_is_nfc(once.clone()),
-                is_nfc_quick(once) == IsNormalized::Yes,
-                "U+{cp:04X}"
-            );
+            // "Yes" from the standard check is always "yes" here; a "yes" here is always true.
+            if is_nfc_quick(once.clone()) == IsNormalized::Yes {
+                assert!(quick_is_nfc(once.clone()), "U+{cp:04X}");
+            }
+            if quick_is_nfc(once) {
+                assert_eq!(
+                    c.to_string().nfc().collect::<String>(),
+                    c.to_string(),
+                    "U+{cp:04X}"
+                );
+            }
         }
+    }
+
+    /// The fast check never calls a pair NFC that composes, over every pair of characters of the
+    /// Indic blocks (the "maybe" vowel signs compose only with the letter right before them).
+    #[test]
+    fn fast_nfc_check_is_sound_on_every_indic_pair() {
+        let chars: Vec<char> = (INDIC_START..INDIC_END)
+            .filter_map(char::from_u32)
+            .collect();
+        for &a in &chars {
+            for &b in &chars {
+                let pair = [a, b];
+                if quick_is_nfc(pair.iter().copied()) {
+                    let s: String = pair.iter().collect();
+                    assert_eq!(
+                        s.nfc().collect::<String>(),
+                        s,
+                        "U+{:04X} U+{:04X}",
+                        a as u32,
+                        b as u32
+                    );
+                }
+            }
+        }
+        // And it does take the fast path for the common Tamil vowel sign after a consonant.
+        assert!(quick_is_nfc("கா".chars()));
+        assert!(
+            !quick_is_nfc("\u{0BC6}\u{0BBE}".chars()),
+            "ெ + ா composes to ொ"
+        );
     }
 
     #[test]

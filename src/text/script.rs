@@ -110,11 +110,7 @@ impl Script {
     }
 }
 
-/// A letter for script statistics: alphabetic or a combining mark (not digits, punctuation,
-/// spaces, or ZWJ/ZWNJ, which are format characters).
-fn is_letter(c: char) -> bool {
-    c.is_alphabetic() || is_combining_mark(c)
-}
+use super::normalize::is_letter;
 
 /// Letters per script (indexed like [`Script::ALL`]) and letters in total.
 ///
