@@ -23,7 +23,9 @@
 //! ```
 
 pub mod answers;
+pub mod calibrate;
 pub mod cli;
+pub mod compare;
 pub mod dataset;
 pub mod error;
 pub mod grade;

@@ -141,11 +141,13 @@ fn read_texts(
             let candidates = [p.clone(), dir.join("..").join(p)];
             match candidates.into_iter().find(|c| c.is_file()) {
                 Some(found) => paths.push(found),
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "answer texts are unavailable for {}: the answer file {} can no longer be read",
                     dir.display(),
                     p.display()
-                )),
+                ))
+                }
             }
         }
         let model = manifest

@@ -593,7 +593,8 @@ fn drill_down(
     );
 }
 
-const CSS: &str = r#":root {
+/// The page style, shared with the comparison page.
+pub(crate) const CSS: &str = r#":root {
   --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans",
     "Noto Sans Devanagari", "Noto Sans Bengali", "Noto Sans Gurmukhi", "Noto Sans Gujarati",
     "Noto Sans Oriya", "Noto Sans Tamil", "Noto Sans Telugu", "Noto Sans Kannada",
