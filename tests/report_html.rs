@@ -314,3 +314,51 @@ fn hostile_answer_text_stays_text() {
     // The answer is shown as text, in full.
     assert!(dom.contains("&lt;/script&gt;&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=\"https://example.invalid/x.png\"&gt;"));
 }
+
+#[test]
+fn report_command_writes_html_and_says_when_texts_are_gone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    write(
+        &d.join("q.jsonl"),
+        r#"{"id": "x-1", "language": "ta", "domain": "history", "prompt": "முதல் கேள்வி என்ன?", "rubric": [{"criterion": "Says 1857", "points": 1, "check": {"number": 1857}}]}
+"#,
+    );
+    write(
+        &d.join("answers/m.jsonl"),
+        "{\"question_id\": \"x-1\", \"answer\": \"distinctive answer 1857\"}\n",
+    );
+    ok(&kasauti(
+        d,
+        &[
+            "-q",
+            "grade",
+            "--answers",
+            "answers",
+            "--questions",
+            "q.jsonl",
+            "--out",
+            "run",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(
+        !d.join("run/report.html").exists(),
+        "--format json writes no html"
+    );
+    ok(&kasauti(d, &["-q", "report", "run", "--format", "html"]));
+    let html = std::fs::read_to_string(d.join("run/report.html")).unwrap();
+    assert!(
+        html.contains("distinctive answer 1857"),
+        "answer text from the listed answer file"
+    );
+    assert!(!html.contains("answer texts are unavailable"));
+    // Once the answer file is gone, the report still renders and says why texts are missing.
+    std::fs::remove_dir_all(d.join("answers")).unwrap();
+    ok(&kasauti(d, &["-q", "report", "run", "--format", "html"]));
+    let html = std::fs::read_to_string(d.join("run/report.html")).unwrap();
+    assert!(!html.contains("distinctive answer 1857"));
+    assert!(html.contains("answer texts are unavailable"));
+    assert!(html.contains("can no longer be read"));
+}
