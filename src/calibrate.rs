@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Judge calibration (SPEC §4b): how far a judge's verdicts agree with human labels, overall and
 //! per language, beside how far the human raters agree with each other.
 //!
@@ -21,8 +22,11 @@ use crate::jsonl::{parse_object, short_json, LineReader};
 /// One labelled item: an answer, a criterion, and the raters' labels (`met` or not).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledItem {
+    /// The labelled question.
     pub question_id: String,
+    /// The criterion of its rubric.
     pub criterion_id: String,
+    /// The answer text the raters judged.
     pub answer: String,
     /// One label per rater; rater k gave the k-th.
     pub labels: Vec<bool>,
@@ -30,6 +34,7 @@ pub struct LabelledItem {
     pub language: String,
     /// Where it was read: the labels file and its 1-based line.
     pub file: PathBuf,
+    /// 1-based line in `file`.
     pub line: usize,
 }
 
@@ -56,11 +61,17 @@ pub struct Agreement {
     pub reference_met_rate: f64,
     /// `met_rate - reference_met_rate`: positive means the evaluated side is more lenient.
     pub bias: f64,
+    /// Of the pairs the evaluated side calls met, the share the reference calls met.
     pub precision_met: Option<f64>,
+    /// Of the pairs the reference calls met, the share the evaluated side calls met.
     pub recall_met: Option<f64>,
+    /// F1 of the `met` class.
     pub f1_met: Option<f64>,
+    /// Of the pairs the evaluated side calls not met, the share the reference calls not met.
     pub precision_not_met: Option<f64>,
+    /// Of the pairs the reference calls not met, the share the evaluated side calls not met.
     pub recall_not_met: Option<f64>,
+    /// F1 of the `not met` class.
     pub f1_not_met: Option<f64>,
     /// Mean of the two classes' F1 (HealthBench's meta-evaluation figure).
     pub balanced_f1: Option<f64>,
@@ -120,6 +131,7 @@ pub struct RaterAgreement {
     /// 1-based: the position of this rater's label in `labels`.
     pub rater: usize,
     #[serde(flatten)]
+    /// Its figures against the other raters' labels.
     pub agreement: Agreement,
 }
 
@@ -141,13 +153,17 @@ pub struct GroupCalibration {
 /// A whole calibration: `calibration.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// The version that computed this.
     pub kasauti_version: String,
+    /// The labels file.
     pub labels: String,
     /// Where the judge's verdicts came from.
     pub judge: String,
     /// The most labels any item has.
     pub raters: usize,
+    /// Every item.
     pub overall: GroupCalibration,
+    /// Items per language (from the question set).
     pub by_language: BTreeMap<String, GroupCalibration>,
 }
 
@@ -440,6 +456,7 @@ pub trait VerdictSource {
 /// exactly one verdict and every verdict an item; anything else is an input error naming the
 /// line.
 pub struct RecordedVerdicts {
+    /// The JSONL file of verdicts.
     pub path: PathBuf,
 }
 

@@ -141,7 +141,7 @@ fn paired_differences_match_hand_computation() {
     // The bootstrap interval lies within the range of item differences and holds the estimate.
     let (lo, hi) = (num(&o["ci95"][0]), num(&o["ci95"][1]));
     assert!(
-        -0.25 <= lo && lo <= 1.0 / 6.0 && 1.0 / 6.0 <= hi && hi <= 0.5,
+        (-0.25..=1.0 / 6.0).contains(&lo) && (1.0 / 6.0..=0.5).contains(&hi),
         "{lo} {hi}"
     );
 

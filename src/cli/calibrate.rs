@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `kasauti calibrate`: a judge's verdicts against human labels (SPEC §4b).
 
 use std::fmt::Write as _;

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `kasauti compare RUN_A RUN_B`: paired differences between two runs (SPEC §7).
 
 use std::path::PathBuf;
@@ -55,7 +56,7 @@ pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
     }
     let (ds_a, rec_a, _, _) = super::report::load_runs(std::slice::from_ref(&a.run_a))?;
     let (ds_b, rec_b, _, _) = super::report::load_runs(std::slice::from_ref(&a.run_b))?;
-    let (pairs, notes) = compare::pair_models(
+    let pairing = compare::pair_models(
         &rec_a.models,
         &rec_b.models,
         a.model_a.as_deref(),
@@ -77,8 +78,8 @@ pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
         dataset: &ds_b,
         records: &rec_b,
     };
-    let mut cmp = compare::compare(&side_a, &side_b, &pairs, &opts);
-    cmp.notes.splice(0..0, notes);
+    let mut cmp = compare::compare(&side_a, &side_b, &pairing.pairs, &opts);
+    cmp.notes.splice(0..0, pairing.notes);
     if cmp.comparisons.iter().all(|c| c.paired == 0) {
         return Err(Error::Usage(format!(
             "{} and {} have no scored answer to the same question and sample in common; nothing to compare",

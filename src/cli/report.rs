@@ -31,15 +31,17 @@ pub struct ReportArgs {
     pub missing: Option<MissingPolicy>,
 }
 
-/// Loads one or more run directories into one dataset and one set of records.
-pub fn load_runs(
-    runs: &[PathBuf],
-) -> Result<(
+/// What [`load_runs`] returns: the merged question set, the records, tokens per model and
+/// each run's manifest.
+pub type LoadedRuns = (
     Dataset,
     Records,
     HashMap<String, Tokens>,
     Vec<run::Manifest>,
-)> {
+);
+
+/// Loads one or more run directories into one dataset and one set of records.
+pub fn load_runs(runs: &[PathBuf]) -> Result<LoadedRuns> {
     let mut questions = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut records = Records::default();

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Paired comparison of two runs (SPEC §7): the same questions (and samples) answered in run A
 //! and run B, per language, per domain and overall, with a paired-bootstrap interval of the
 //! difference and a paired permutation p-value.
@@ -48,14 +49,21 @@ pub struct Difference {
 /// A criterion whose met-rate moved between the runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionChange {
+    /// The question the criterion belongs to.
     pub question_id: String,
+    /// The question's language.
     pub language: String,
+    /// The criterion's id in its rubric.
     pub criterion_id: String,
+    /// The criterion's text.
     pub criterion: String,
+    /// Its points (negative for undesirable behaviour).
     pub points: f64,
     /// Paired answers in which both runs judged this criterion.
     pub n: usize,
+    /// Share of those answers meeting it in run A.
     pub met_rate_a: f64,
+    /// Share of those answers meeting it in run B.
     pub met_rate_b: f64,
     /// `met_rate_b - met_rate_a`.
     pub change: f64,
@@ -64,7 +72,9 @@ pub struct CriterionChange {
 /// The comparison of one model of run A with one model of run B.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelComparison {
+    /// The model of run A.
     pub model_a: String,
+    /// The model of run B.
     pub model_b: String,
     /// Answers present and scored in both runs.
     pub paired: usize,
@@ -77,8 +87,11 @@ pub struct ModelComparison {
     pub unscored: usize,
     /// Paired questions whose rubric differs between the runs (their criteria are not compared).
     pub rubric_changed: usize,
+    /// All paired answers.
     pub overall: Option<Difference>,
+    /// Paired answers per language.
     pub by_language: BTreeMap<String, Difference>,
+    /// Paired answers per domain.
     pub by_domain: BTreeMap<String, Difference>,
     /// Criteria whose met-rate changed most, largest change first.
     pub criteria: Vec<CriterionChange>,
@@ -87,12 +100,19 @@ pub struct ModelComparison {
 /// A whole comparison: `compare.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The version that computed this.
     pub kasauti_version: String,
+    /// Run A's directory.
     pub run_a: String,
+    /// Run B's directory.
     pub run_b: String,
+    /// `exclude` or `zero`: how failed items and null verdicts entered means.
     pub missing_policy: String,
+    /// Bootstrap resamples per interval.
     pub resamples: usize,
+    /// Random sign flips per p-value (when not exact).
     pub permutations: usize,
+    /// One comparison per model pair.
     pub comparisons: Vec<ModelComparison>,
     /// Things a reader should know (models left unpaired, changed rubrics).
     pub notes: Vec<String>,
@@ -103,7 +123,9 @@ pub struct Comparison {
 pub struct CompareOptions {
     /// Count failed items and null verdicts as 0 / not met instead of leaving them out.
     pub missing_zero: bool,
+    /// Bootstrap resamples per interval.
     pub resamples: usize,
+    /// Random sign flips per p-value (when not exact).
     pub permutations: usize,
     /// How many changed criteria to keep per model pair.
     pub top_criteria: usize,
@@ -124,8 +146,19 @@ impl Default for CompareOptions {
 pub struct Side<'a> {
     /// How the run is named in output (its directory).
     pub name: String,
+    /// The run's question set.
     pub dataset: &'a Dataset,
+    /// The run's graded answers.
     pub records: &'a Records,
+}
+
+/// Which models are compared, and what was left unpaired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairing {
+    /// (model of A, model of B) pairs.
+    pub pairs: Vec<(String, String)>,
+    /// Models left out, for the reader.
+    pub notes: Vec<String>,
 }
 
 /// Decides which model of A is compared with which model of B.
@@ -138,7 +171,7 @@ pub fn pair_models(
     b: &[String],
     model_a: Option<&str>,
     model_b: Option<&str>,
-) -> Result<(Vec<(String, String)>, Vec<String>)> {
+) -> Result<Pairing> {
     let list = |m: &[String]| {
         let mut v = m.to_vec();
         v.sort();
@@ -165,10 +198,16 @@ pub fn pair_models(
             };
         let ma = pick("A", a, model_a, model_b)?;
         let mb = pick("B", b, model_b, model_a)?;
-        return Ok((vec![(ma, mb)], Vec::new()));
+        return Ok(Pairing {
+            pairs: vec![(ma, mb)],
+            notes: Vec::new(),
+        });
     }
     if a.len() == 1 && b.len() == 1 {
-        return Ok((vec![(a[0].clone(), b[0].clone())], Vec::new()));
+        return Ok(Pairing {
+            pairs: vec![(a[0].clone(), b[0].clone())],
+            notes: Vec::new(),
+        });
     }
     let bs: HashSet<&String> = b.iter().collect();
     let mut common: Vec<String> = a.iter().filter(|m| bs.contains(m)).cloned().collect();
@@ -194,10 +233,10 @@ pub fn pair_models(
     };
     notes.extend(only(a, "A"));
     notes.extend(only(b, "B"));
-    Ok((
-        common.iter().map(|m| (m.clone(), m.clone())).collect(),
+    Ok(Pairing {
+        pairs: common.iter().map(|m| (m.clone(), m.clone())).collect(),
         notes,
-    ))
+    })
 }
 
 /// The paired statistics of one group: `a[i]` and `b[i]` are the two runs' scores of item i.
@@ -500,13 +539,17 @@ mod tests {
     #[test]
     fn pairing_rules() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let (p, _) = pair_models(&s(&["x"]), &s(&["y"]), None, None).unwrap();
+        let p = pair_models(&s(&["x"]), &s(&["y"]), None, None)
+            .unwrap()
+            .pairs;
         assert_eq!(p, vec![("x".to_string(), "y".to_string())]);
-        let (p, notes) = pair_models(&s(&["x", "y"]), &s(&["y", "z"]), None, None).unwrap();
-        assert_eq!(p, vec![("y".to_string(), "y".to_string())]);
-        assert_eq!(notes.len(), 2);
+        let p = pair_models(&s(&["x", "y"]), &s(&["y", "z"]), None, None).unwrap();
+        assert_eq!(p.pairs, vec![("y".to_string(), "y".to_string())]);
+        assert_eq!(p.notes.len(), 2);
         assert!(pair_models(&s(&["x", "y"]), &s(&["z", "w"]), None, None).is_err());
-        let (p, _) = pair_models(&s(&["x", "y"]), &s(&["z", "w"]), Some("x"), Some("w")).unwrap();
+        let p = pair_models(&s(&["x", "y"]), &s(&["z", "w"]), Some("x"), Some("w"))
+            .unwrap()
+            .pairs;
         assert_eq!(p, vec![("x".to_string(), "w".to_string())]);
         assert!(pair_models(&s(&["x", "y"]), &s(&["z"]), Some("q"), None).is_err());
     }

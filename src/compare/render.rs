@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! A comparison as a terminal table, Markdown, JSON and a self-contained HTML page.
 
 use std::fmt::Write as _;

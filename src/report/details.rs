@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Per-answer material for formats that show single answers (the HTML drill-down): each graded
 //! answer's verdicts with explanations, from `grades.jsonl`, and its text, from the run's
 //! `answers.jsonl` when present (live runs), else from the answer files `run.json` lists (offline
@@ -15,8 +16,11 @@ use crate::run;
 /// One answer as the drill-down shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerDetail {
+    /// The model that answered.
     pub model: String,
+    /// The question answered.
     pub question_id: String,
+    /// Which sample of the question (0 for the first).
     pub sample: u32,
     /// The answer's text; `None` when the item failed or the text could not be found.
     pub text: Option<String>,

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `report.html`: one self-contained page (inline CSS, inline SVG drawn here, no network) with
 //! the headline per model, score by language with interval whiskers, a language × domain heat
 //! map per model, the criteria most often missed per language, and a drill-down per question.
@@ -130,10 +131,10 @@ fn render(input: &ReportInput<'_>) -> String {
     h.push_str("<title>kasauti report</title>\n<style>\n");
     h.push_str(CSS);
     h.push_str("</style>\n</head>\n<body>\n<main>\n");
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<header><h1>kasauti report</h1><p class=\"muted\">kasauti {} · {} model(s) · {} question(s) · \
-         {} bootstrap resamples · missing and incomplete answers: {}{}</p></header>\n",
+         {} bootstrap resamples · missing and incomplete answers: {}{}</p></header>",
         esc(&report.kasauti_version),
         models.len(),
         ds.len(),
@@ -192,11 +193,11 @@ fn headline(h: &mut String, report: &Report) {
             (None, None) => "—".to_string(),
             (a, b) => format!("{:.4}", a.unwrap_or(0.0) + b.unwrap_or(0.0)),
         };
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr data-model=\"{}\"><th><span class=\"swatch\" style=\"background:{}\"></span>{}</th>\
              <td class=\"num big\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             esc(name),
             color(mi),
             esc(name),
@@ -242,16 +243,16 @@ fn bar_chart(h: &mut String, report: &Report, langs: &[String]) {
     let height = TOP + langs.len() as f64 * (group_h + GROUP_GAP) + 4.0;
     let width = LABEL_W + PLOT_W + RIGHT;
     let x = |s: f64| LABEL_W + s.clamp(0.0, 1.0) * PLOT_W;
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" role=\"img\" \
-         aria-label=\"Score by language per model\">\n"
+         aria-label=\"Score by language per model\">"
     );
     for t in 0..=5 {
         let s = t as f64 / 5.0;
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<line class=\"grid\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/><text class=\"axis\" x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+            "<line class=\"grid\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/><text class=\"axis\" x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>",
             x(s),
             TOP - 6.0,
             height - 4.0,
@@ -261,9 +262,9 @@ fn bar_chart(h: &mut String, report: &Report, langs: &[String]) {
     }
     for (li, l) in langs.iter().enumerate() {
         let y0 = TOP + li as f64 * (group_h + GROUP_GAP);
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>\n",
+            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>",
             LABEL_W - 8.0,
             y0 + group_h / 2.0,
             esc(&lang_label(l))
@@ -278,7 +279,7 @@ fn bar_chart(h: &mut String, report: &Report, langs: &[String]) {
             let (lo, hi) = (x(g.ci95[0]), x(g.ci95[1]));
             let (cap0, cap1) = (cy - 4.0, cy + 4.0);
             let tx = x(g.ci95[1].max(g.score)) + 5.0;
-            let _ = write!(
+            let _ = writeln!(
                 h,
                 "<g><rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y}\" width=\"{w:.2}\" height=\"{BAR}\" fill=\"{fill}\" \
                  data-model=\"{model}\" data-language=\"{lang}\" data-score=\"{score}\" data-lo=\"{dlo}\" data-hi=\"{dhi}\" data-n=\"{n}\">\
@@ -286,7 +287,7 @@ fn bar_chart(h: &mut String, report: &Report, langs: &[String]) {
                  <line class=\"whisker\" x1=\"{lo:.2}\" x2=\"{hi:.2}\" y1=\"{cy}\" y2=\"{cy}\"/>\
                  <line class=\"whisker\" x1=\"{lo:.2}\" x2=\"{lo:.2}\" y1=\"{cap0}\" y2=\"{cap1}\"/>\
                  <line class=\"whisker\" x1=\"{hi:.2}\" x2=\"{hi:.2}\" y1=\"{cap0}\" y2=\"{cap1}\"/>\
-                 <text class=\"value\" x=\"{tx:.2}\" y=\"{cy}\" dominant-baseline=\"middle\">{p}</text></g>\n",
+                 <text class=\"value\" x=\"{tx:.2}\" y=\"{cy}\" dominant-baseline=\"middle\">{p}</text></g>",
                 fill = color(mi),
                 model = esc(name),
                 lang = esc(l),
@@ -381,9 +382,9 @@ fn most_missed(h: &mut String, report: &Report, positions: &HashMap<&str, usize>
     h.push_str("<p class=\"muted\">Per language, the criteria that cost the most points: positive criteria not met, \
         and negative (undesirable) criteria that were met. Click a question to open it below.</p>\n");
     for (mi, (name, m)) in report.models.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<h3><span class=\"swatch\" style=\"background:{}\"></span>{}</h3>\n",
+            "<h3><span class=\"swatch\" style=\"background:{}\"></span>{}</h3>",
             color(mi),
             esc(name)
         );
@@ -410,9 +411,9 @@ fn most_missed(h: &mut String, report: &Report, positions: &HashMap<&str, usize>
                 } else {
                     0.0
                 };
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<tr><td>{} <span class=\"muted\">({})</span></td><td>{link}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} ({}%)</td></tr>\n",
+                    "<tr><td>{} <span class=\"muted\">({})</span></td><td>{link}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} ({}%)</td></tr>",
                     esc(&x.criterion),
                     esc(&x.criterion_id),
                     x.points,
@@ -478,7 +479,7 @@ fn drill_down(
     if input.details.is_none() {
         h.push_str("<p class=\"muted\">Per-answer details were not available when this report was made.</p>\n");
     } else if let Some(note) = &details.texts_note {
-        let _ = write!(h, "<p class=\"muted\">{}</p>\n", esc(note));
+        let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(note));
     }
     h.push_str("<div class=\"filters\"><label>language <select id=\"f-lang\"><option value=\"\">all</option>");
     for l in langs {
@@ -586,9 +587,9 @@ fn drill_down(
         "note": details.texts_note,
         "q": questions,
     });
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<script type=\"application/json\" id=\"kasauti-data\">{}</script>\n",
+        "<script type=\"application/json\" id=\"kasauti-data\">{}</script>",
         script_json(&data)
     );
 }
