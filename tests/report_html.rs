@@ -362,3 +362,53 @@ fn report_command_writes_html_and_says_when_texts_are_gone() {
     assert!(html.contains("answer texts are unavailable"));
     assert!(html.contains("can no longer be read"));
 }
+
+#[test]
+fn drill_down_limits_keep_pages_openable() {
+    use kasauti::report::Details;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    write(
+        &d.join("q.jsonl"),
+        "{\"id\": \"x-1\", \"language\": \"en\", \"domain\": \"history\", \"prompt\": \"When?\", \"rubric\": [{\"criterion\": \"Says 1857\", \"points\": 1, \"check\": {\"number\": 1857}}]}\n",
+    );
+    write(
+        &d.join("a.jsonl"),
+        "{\"question_id\": \"x-1\", \"model\": \"m1\", \"answer\": \"1857\"}\n{\"question_id\": \"x-1\", \"model\": \"m2\", \"answer\": \"in 1857, long ago\"}\n",
+    );
+    ok(&kasauti(
+        d,
+        &[
+            "-q",
+            "grade",
+            "--answers",
+            "a.jsonl",
+            "--questions",
+            "q.jsonl",
+            "--out",
+            "run",
+            "--format",
+            "json",
+        ],
+    ));
+    let runs = [d.join("run")];
+    let all = Details::load(&runs).unwrap();
+    assert_eq!(all.answers.len(), 2);
+    assert!(all
+        .answers
+        .iter()
+        .all(|a| a.text.is_some() && a.grade.is_some()));
+    assert_eq!(all.texts_note, None);
+    // More answers than the limit: no drill-down, and a note saying why.
+    let none = Details::load_with(&runs, 1, 1 << 20).unwrap();
+    assert!(none.answers.is_empty());
+    assert!(none
+        .texts_note
+        .unwrap()
+        .contains("more than 1 graded answers"));
+    // Texts past the byte budget are left out (the first fits, the second does not).
+    let some = Details::load_with(&runs, 10, 4).unwrap();
+    assert_eq!(some.answers.len(), 2);
+    assert_eq!(some.answers.iter().filter(|a| a.text.is_some()).count(), 1);
+    assert!(some.texts_note.unwrap().contains("left out"));
+}

@@ -41,22 +41,49 @@ pub struct Details {
 
 type Key = (String, String, u32);
 
+/// The most answers the drill-down embeds. Beyond this a page would weigh hundreds of megabytes
+/// and no browser would open it usefully; the statistics and `grades.jsonl` still cover all.
+pub const MAX_ANSWERS: usize = 50_000;
+
+/// The most answer text (in bytes) the drill-down embeds; texts past it are left out.
+pub const MAX_TEXT_BYTES: usize = 64 << 20;
+
 impl Details {
     /// Reads the grades and answer texts of run directories. A run's grade file must be valid
     /// (the report was built from it); answer texts are best effort, because answer files named
     /// in `run.json` may have moved since the run.
     pub fn load(runs: &[PathBuf]) -> Result<Details> {
+        Details::load_with(runs, MAX_ANSWERS, MAX_TEXT_BYTES)
+    }
+
+    /// [`Details::load`] with other limits: at most `max_answers` answers (else none, with a
+    /// note) and `max_text_bytes` of answer text (texts past it are left out, with a note).
+    pub fn load_with(
+        runs: &[PathBuf],
+        max_answers: usize,
+        max_text_bytes: usize,
+    ) -> Result<Details> {
         let mut out = Details::default();
         let mut seen: HashSet<Key> = HashSet::new();
         let mut notes: Vec<String> = Vec::new();
+        let mut text_budget = max_text_bytes;
         for dir in runs {
             let manifest = run::read_manifest(dir)?;
+            let room = max_answers.saturating_sub(out.answers.len());
+            let Some(grades) = read_grade_lines(&dir.join(run::GRADES), room)? else {
+                return Ok(Details {
+                    answers: Vec::new(),
+                    texts_note: Some(format!(
+                        "these runs have more than {max_answers} graded answers, more than a page can show; \
+                         the per-answer drill-down is left out (every verdict is in {})",
+                        run::GRADES
+                    )),
+                });
+            };
             let mut texts: HashMap<Key, (Option<String>, Option<String>)> = HashMap::new();
-            match read_texts(dir, &manifest, &mut texts) {
-                Ok(()) => {}
-                Err(note) => notes.push(note),
+            if let Err(note) = read_texts(dir, &manifest, &mut texts, &mut text_budget) {
+                notes.push(note);
             }
-            let grades = read_grade_lines(&dir.join(run::GRADES))?;
             for g in grades {
                 let key = (g.model.clone(), g.question_id.clone(), g.sample);
                 if !seen.insert(key.clone()) {
@@ -99,12 +126,12 @@ impl Details {
     }
 }
 
-/// Reads every line of a grade file. A torn last line (a run killed mid-write) is skipped, as
-/// `report` skips it.
-fn read_grade_lines(path: &Path) -> Result<Vec<Grade>> {
+/// Reads every line of a grade file, or `None` when it has more than `limit`. A torn last line
+/// (a run killed mid-write) is skipped, as `report` skips it.
+fn read_grade_lines(path: &Path, limit: usize) -> Result<Option<Vec<Grade>>> {
     let mut out = Vec::new();
     if !path.exists() {
-        return Ok(out);
+        return Ok(Some(out));
     }
     let mut reader = LineReader::open(path)?;
     let mut batch = Vec::new();
@@ -118,16 +145,21 @@ fn read_grade_lines(path: &Path) -> Result<Vec<Grade>> {
                 out.push(g);
             }
         }
+        if out.len() > limit {
+            return Ok(None);
+        }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
-/// Fills `texts` with (answer text, error) per (model, question, sample). Returns a note saying
-/// why texts are unavailable when they cannot be read.
+/// Fills `texts` with (answer text, error) per (model, question, sample), spending at most
+/// `budget` bytes of text. Returns a note saying why texts are unavailable when they cannot be
+/// read, or are left out past the budget.
 fn read_texts(
     dir: &Path,
     manifest: &run::Manifest,
     texts: &mut HashMap<Key, (Option<String>, Option<String>)>,
+    budget: &mut usize,
 ) -> std::result::Result<(), String> {
     let live = dir.join(run::ANSWERS);
     let (paths, model) = if live.exists() {
@@ -171,6 +203,14 @@ fn read_texts(
         // Bad lines were reported when the run was graded; here they are simply not shown.
         for loc in batch.into_iter().flatten() {
             let a = loc.answer;
+            let size = a.answer.as_ref().map_or(0, String::len);
+            if size > *budget {
+                return Err(format!(
+                    "some answer texts of {} are left out, to keep the page small enough to open",
+                    dir.display()
+                ));
+            }
+            *budget -= size;
             texts
                 .entry((a.model, a.question_id, a.sample))
                 .or_insert((a.answer, a.error));
