@@ -393,6 +393,12 @@ pub struct Outcome {
 
 const BATCH: usize = 8192;
 
+/// One judged answer of a batch (with its question index and grade line), or why it failed.
+type Judged = Result<(Located, u32, Option<Grade>, String), Diagnostic>;
+
+/// (model, question index, sample): one answer.
+type AnswerKey = (String, u32, u32);
+
 /// Grades answer files with the rule judge, streaming.
 pub fn grade_files(
     dataset: &Dataset,
@@ -665,7 +671,7 @@ pub fn grade_verdicts(
     }
 
     // With answer files, they define the set of answers; verdicts must match them one to one.
-    let mut wanted: Option<Vec<((String, u32, u32), PathBuf, usize)>> = None;
+    let mut wanted: Option<Vec<(AnswerKey, PathBuf, usize)>> = None;
     if let Some(files) = answers {
         let mut list = Vec::new();
         let mut seen = HashSet::new();
@@ -726,7 +732,7 @@ pub fn grade_verdicts(
         wanted = Some(list);
     }
 
-    let keys: Vec<((String, u32, u32), Option<(PathBuf, usize)>)> = match wanted {
+    let keys: Vec<(AnswerKey, Option<(PathBuf, usize)>)> = match wanted {
         Some(list) => list
             .into_iter()
             .map(|(k, p, l)| (k, Some((p, l))))

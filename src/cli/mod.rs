@@ -1,6 +1,8 @@
 //! The command line: clap definitions and one file per subcommand. This module is the only
 //! place that prints; the rest of the library returns values and errors.
 
+mod calibrate;
+mod compare;
 mod grade;
 mod report;
 mod validate;
@@ -35,6 +37,10 @@ pub enum Command {
     Grade(grade::GradeArgs),
     /// Rebuild reports from one or more run directories.
     Report(report::ReportArgs),
+    /// Compare two runs: paired differences per language and domain, with intervals and p-values.
+    Compare(compare::CompareArgs),
+    /// Measure a judge against human labels: agreement, kappa, bias and balanced F1 per language.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Where the questions and rubrics come from.
@@ -166,6 +172,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
         Command::Validate(a) => validate::run(a, &ui),
         Command::Grade(a) => grade::run(a, &ui, &command),
         Command::Report(a) => report::run(a, &ui),
+        Command::Compare(a) => compare::run(a, &ui),
+        Command::Calibrate(a) => calibrate::run(a, &ui),
     };
     match result {
         Ok(code) => code,

@@ -17,8 +17,8 @@ pub struct ReportArgs {
     /// Run directories; several are merged (overlapping items must agree).
     #[arg(required = true, value_name = "RUN")]
     pub runs: Vec<PathBuf>,
-    /// Formats: table (terminal), md, json, csv.
-    #[arg(long, value_delimiter = ',', default_value = "table,json,md,csv")]
+    /// Formats: table (terminal), md, json, csv, html.
+    #[arg(long, value_delimiter = ',', default_value = "table,json,md,csv,html")]
     pub format: Vec<String>,
     /// Terminal table grouping: language, domain, language_domain, tag, criterion_tag.
     #[arg(long, value_delimiter = ',', default_value = "language")]
@@ -31,15 +31,17 @@ pub struct ReportArgs {
     pub missing: Option<MissingPolicy>,
 }
 
-/// Loads one or more run directories into one dataset and one set of records.
-pub fn load_runs(
-    runs: &[PathBuf],
-) -> Result<(
+/// What [`load_runs`] returns: the merged question set, the records, tokens per model and
+/// each run's manifest.
+pub type LoadedRuns = (
     Dataset,
     Records,
     HashMap<String, Tokens>,
     Vec<run::Manifest>,
-)> {
+);
+
+/// Loads one or more run directories into one dataset and one set of records.
+pub fn load_runs(runs: &[PathBuf]) -> Result<LoadedRuns> {
     let mut questions = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut records = Records::default();
@@ -181,13 +183,20 @@ pub fn finish(
         most_missed: 10,
     };
     let rep = report::build(ds, records, &opts);
+    let list = formats(format_list);
+    // Per-answer details are read back from the run directory only for formats that show them.
+    let details = if list.iter().any(|f| f == "html") {
+        Some(report::Details::load(&[dir.to_path_buf()])?)
+    } else {
+        None
+    };
     let input = ReportInput {
         report: &rep,
         dataset: ds,
-        extra: None,
+        details: details.as_ref(),
     };
     let mut table = true;
-    for f in formats(format_list) {
+    for f in list {
         if f == "table" {
             table = true;
             continue;
@@ -239,10 +248,15 @@ pub fn run(a: &ReportArgs, ui: &Ui) -> Result<i32> {
         most_missed: 10,
     };
     let rep = report::build(&ds, &records, &opts);
+    let details = if fmts.iter().any(|f| f == "html") {
+        Some(report::Details::load(&a.runs)?)
+    } else {
+        None
+    };
     let input = ReportInput {
         report: &rep,
         dataset: &ds,
-        extra: None,
+        details: details.as_ref(),
     };
     for f in &fmts {
         if f == "table" {

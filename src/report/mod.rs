@@ -2,6 +2,8 @@
 //! Adding a format is adding a file here and a line in [`exporter`].
 
 pub mod csv;
+pub mod details;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod model;
@@ -9,6 +11,7 @@ pub mod table;
 
 use std::path::Path;
 
+pub use details::{AnswerDetail, Details};
 pub use model::{build, Coverage, ModelReport, Report, ReportOptions, TokenCount, Tokens};
 
 use crate::error::{Error, Result};
@@ -19,15 +22,19 @@ pub trait Exporter {
     fn name(&self) -> &'static str;
     /// The file name it is written to in a run directory.
     fn file_name(&self) -> &'static str;
+    /// Renders the whole report as the format's text.
     fn render(&self, input: &ReportInput<'_>) -> Result<String>;
 }
 
 /// What a format may draw on: the statistics, and the question set for names and texts.
 pub struct ReportInput<'a> {
+    /// The statistics.
     pub report: &'a Report,
+    /// The question set the report covers.
     pub dataset: &'a crate::dataset::Dataset,
-    /// Extra material for formats that show single answers (the HTML drill-down).
-    pub extra: Option<&'a dyn std::any::Any>,
+    /// Single answers with their verdicts and texts, for formats that show them (the HTML
+    /// drill-down); `None` when the caller has none, and such formats then say so.
+    pub details: Option<&'a Details>,
 }
 
 /// The exporter for a format name.
@@ -37,6 +44,7 @@ pub fn exporter(name: &str) -> Result<Box<dyn Exporter>> {
         "md" | "markdown" => Box::new(markdown::Markdown),
         "csv" => Box::new(csv::Csv),
         "table" => Box::new(table::Table { color: false }),
+        "html" => Box::new(html::Html),
         other => {
             return Err(Error::Usage(format!(
                 "unknown report format `{other}` (expected table, md, json, csv or html)"

@@ -1,0 +1,820 @@
+#![warn(missing_docs)]
+//! `report.html`: one self-contained page (inline CSS, inline SVG drawn here, no network) with
+//! the headline per model, score by language with interval whiskers, a language × domain heat
+//! map per model, the criteria most often missed per language, and a drill-down per question.
+//!
+//! The drill-down is what makes a page for thousands of questions heavy, so it is built lazily:
+//! every question's material is embedded once as JSON in a `<script type="application/json">`
+//! block, each question is a collapsed `<details>` row, and a small inline script renders a
+//! question's texts and verdicts into the DOM only while it is open (and drops them when it is
+//! closed). Data never goes through `innerHTML`: the script sets `textContent`, and every string
+//! written into the markup here is escaped, so answers holding HTML or `</script>` stay text.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use super::{pct, Details, Exporter, ModelReport, Report, ReportInput};
+use crate::dataset::{language_name, Prompt};
+use crate::error::Result;
+use crate::stats::GroupStats;
+
+/// The `html` format.
+pub struct Html;
+
+impl Exporter for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+    fn render(&self, input: &ReportInput<'_>) -> Result<String> {
+        Ok(render(input))
+    }
+}
+
+/// Model colours (Okabe–Ito, distinguishable with the common colour-vision deficiencies).
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999933", "#000000",
+];
+
+fn color(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON that is safe inside a `<script>` element: `<`, `>` and `&` are written as `\u` escapes
+/// (still the same JSON), so no `</script>` or `<!--` can end or alter the block; U+2028/2029
+/// are escaped for older script parsers.
+pub fn script_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + 16);
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number for a `data-` attribute: full precision, so tests and scripts can compare it with
+/// `report.json` exactly.
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn lang_label(code: &str) -> String {
+    let name = language_name(code);
+    if name == code {
+        code.to_string()
+    } else {
+        format!("{name} ({code})")
+    }
+}
+
+fn domain_label(d: &str) -> String {
+    d.replace("_and_", " & ").replace('_', " ")
+}
+
+fn ci_text(g: &GroupStats) -> String {
+    format!(
+        "{} <span class=\"ci\">[{}, {}]</span>",
+        pct(g.score),
+        pct(g.ci95[0]),
+        pct(g.ci95[1])
+    )
+}
+
+/// Every language and domain any model has a score in, sorted.
+fn axes(report: &Report) -> (Vec<String>, Vec<String>) {
+    let mut langs = BTreeSet::new();
+    let mut domains = BTreeSet::new();
+    for m in report.models.values() {
+        langs.extend(m.by_language.keys().cloned());
+        domains.extend(m.by_domain.keys().cloned());
+    }
+    (langs.into_iter().collect(), domains.into_iter().collect())
+}
+
+fn render(input: &ReportInput<'_>) -> String {
+    let report = input.report;
+    let ds = input.dataset;
+    let empty = Details::default();
+    let details = input.details.unwrap_or(&empty);
+    let models: Vec<&String> = report.models.keys().collect();
+    let (langs, domains) = axes(report);
+    let mut h = String::with_capacity(64 * 1024);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str("<title>kasauti report</title>\n<style>\n");
+    h.push_str(CSS);
+    h.push_str("</style>\n</head>\n<body>\n<main>\n");
+    let _ = writeln!(
+        h,
+        "<header><h1>kasauti report</h1><p class=\"muted\">kasauti {} · {} model(s) · {} question(s) · \
+         {} bootstrap resamples · missing and incomplete answers: {}{}</p></header>",
+        esc(&report.kasauti_version),
+        models.len(),
+        ds.len(),
+        report.resamples,
+        esc(&report.missing_policy),
+        if report.skipped_invalid > 0 {
+            format!(" · {} invalid input line(s) skipped", report.skipped_invalid)
+        } else {
+            String::new()
+        }
+    );
+    headline(&mut h, report);
+    h.push_str("<section id=\"by-language\"><h2>Score by language</h2>\n");
+    h.push_str("<p class=\"muted\">Mean answer score per language; whiskers are 95% bootstrap intervals.</p>\n");
+    legend(&mut h, &models);
+    bar_chart(&mut h, report, &langs);
+    h.push_str("</section>\n");
+    h.push_str("<section id=\"heatmap\"><h2>Language × domain</h2>\n");
+    h.push_str("<p class=\"muted\">Score (%) per language and domain; hover a cell for n and its interval.</p>\n");
+    for (mi, (name, m)) in report.models.iter().enumerate() {
+        heat_map(&mut h, mi, name, m, &langs, &domains);
+    }
+    h.push_str("</section>\n");
+    let positions: HashMap<&str, usize> = ds
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.id.as_str(), i))
+        .collect();
+    most_missed(&mut h, report, &positions);
+    drill_down(&mut h, input, details, &models, &langs, &domains);
+    h.push_str("</main>\n<script>\n");
+    h.push_str(SCRIPT);
+    h.push_str("</script>\n</body>\n</html>\n");
+    h
+}
+
+fn tokens_text(t: &super::TokenCount) -> String {
+    if t.requests == 0 && t.prompt == 0 && t.completion == 0 {
+        return "—".into();
+    }
+    format!(
+        "{} in + {} out ({} req.)",
+        t.prompt, t.completion, t.requests
+    )
+}
+
+fn headline(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"headline\"><h2>Headline</h2>\n<div class=\"scroll\"><table class=\"headline\">\n");
+    h.push_str("<thead><tr><th>model</th><th>overall (%) [95% CI]</th><th>macro over languages (%) [95% CI]</th>\
+        <th>answered</th><th>missing</th><th>incomplete</th><th>failed</th><th>judged share of points</th>\
+        <th>model tokens</th><th>judge tokens</th><th>cost</th></tr></thead>\n<tbody>\n");
+    for (mi, (name, m)) in report.models.iter().enumerate() {
+        let c = &m.coverage;
+        let cost = match (m.tokens.model.cost, m.tokens.judge.cost) {
+            (None, None) => "—".to_string(),
+            (a, b) => format!("{:.4}", a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+        let _ = writeln!(
+            h,
+            "<tr data-model=\"{}\"><th><span class=\"swatch\" style=\"background:{}\"></span>{}</th>\
+             <td class=\"num big\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(name),
+            color(mi),
+            esc(name),
+            m.overall.as_ref().map(ci_text).unwrap_or_else(|| "—".into()),
+            m.macro_language.as_ref().map(ci_text).unwrap_or_else(|| "—".into()),
+            c.answered,
+            c.missing,
+            c.incomplete,
+            c.failed,
+            pct(c.rule_coverage),
+            tokens_text(&m.tokens.model),
+            tokens_text(&m.tokens.judge),
+            cost
+        );
+    }
+    h.push_str("</tbody></table></div></section>\n");
+}
+
+fn legend(h: &mut String, models: &[&String]) {
+    h.push_str("<div class=\"legend\">");
+    for (i, m) in models.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<span><span class=\"swatch\" style=\"background:{}\"></span>{}</span>",
+            color(i),
+            esc(m)
+        );
+    }
+    h.push_str("</div>\n");
+}
+
+/// Horizontal grouped bars: one group per language, one bar per model, 0–100%.
+fn bar_chart(h: &mut String, report: &Report, langs: &[String]) {
+    const LABEL_W: f64 = 180.0;
+    const PLOT_W: f64 = 620.0;
+    const RIGHT: f64 = 60.0;
+    const TOP: f64 = 24.0;
+    const BAR: f64 = 14.0;
+    const GAP: f64 = 3.0;
+    const GROUP_GAP: f64 = 14.0;
+    let nm = report.models.len().max(1) as f64;
+    let group_h = nm * (BAR + GAP) - GAP;
+    let height = TOP + langs.len() as f64 * (group_h + GROUP_GAP) + 4.0;
+    let width = LABEL_W + PLOT_W + RIGHT;
+    let x = |s: f64| LABEL_W + s.clamp(0.0, 1.0) * PLOT_W;
+    let _ = writeln!(
+        h,
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" role=\"img\" \
+         aria-label=\"Score by language per model\">"
+    );
+    for t in 0..=5 {
+        let s = t as f64 / 5.0;
+        let _ = writeln!(
+            h,
+            "<line class=\"grid\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/><text class=\"axis\" x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>",
+            x(s),
+            TOP - 6.0,
+            height - 4.0,
+            TOP - 10.0,
+            t * 20
+        );
+    }
+    for (li, l) in langs.iter().enumerate() {
+        let y0 = TOP + li as f64 * (group_h + GROUP_GAP);
+        let _ = writeln!(
+            h,
+            "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>",
+            LABEL_W - 8.0,
+            y0 + group_h / 2.0,
+            esc(&lang_label(l))
+        );
+        for (mi, (name, m)) in report.models.iter().enumerate() {
+            let Some(g) = m.by_language.get(l) else {
+                continue;
+            };
+            let y = y0 + mi as f64 * (BAR + GAP);
+            let cy = y + BAR / 2.0;
+            let w = (x(g.score) - LABEL_W).max(0.5);
+            let (lo, hi) = (x(g.ci95[0]), x(g.ci95[1]));
+            let (cap0, cap1) = (cy - 4.0, cy + 4.0);
+            let tx = x(g.ci95[1].max(g.score)) + 5.0;
+            let _ = writeln!(
+                h,
+                "<g><rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y}\" width=\"{w:.2}\" height=\"{BAR}\" fill=\"{fill}\" \
+                 data-model=\"{model}\" data-language=\"{lang}\" data-score=\"{score}\" data-lo=\"{dlo}\" data-hi=\"{dhi}\" data-n=\"{n}\">\
+                 <title>{model} · {label}: {p}% [{plo}, {phi}], n = {n}</title></rect>\
+                 <line class=\"whisker\" x1=\"{lo:.2}\" x2=\"{hi:.2}\" y1=\"{cy}\" y2=\"{cy}\"/>\
+                 <line class=\"whisker\" x1=\"{lo:.2}\" x2=\"{lo:.2}\" y1=\"{cap0}\" y2=\"{cap1}\"/>\
+                 <line class=\"whisker\" x1=\"{hi:.2}\" x2=\"{hi:.2}\" y1=\"{cap0}\" y2=\"{cap1}\"/>\
+                 <text class=\"value\" x=\"{tx:.2}\" y=\"{cy}\" dominant-baseline=\"middle\">{p}</text></g>",
+                fill = color(mi),
+                model = esc(name),
+                lang = esc(l),
+                score = num(g.score),
+                dlo = num(g.ci95[0]),
+                dhi = num(g.ci95[1]),
+                n = g.n,
+                label = esc(&lang_label(l)),
+                p = pct(g.score),
+                plo = pct(g.ci95[0]),
+                phi = pct(g.ci95[1]),
+            );
+        }
+    }
+    h.push_str("</svg>\n");
+}
+
+/// A sequential blue scale (light = low, dark = high), with text colour for contrast.
+fn heat_color(s: f64) -> (String, &'static str) {
+    let t = s.clamp(0.0, 1.0);
+    let lo = (239.0, 246.0, 255.0);
+    let hi = (8.0, 48.0, 107.0);
+    let c = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    (
+        format!(
+            "#{:02x}{:02x}{:02x}",
+            c(lo.0, hi.0),
+            c(lo.1, hi.1),
+            c(lo.2, hi.2)
+        ),
+        if t > 0.55 { "#fff" } else { "#111" },
+    )
+}
+
+fn heat_map(
+    h: &mut String,
+    mi: usize,
+    name: &str,
+    m: &ModelReport,
+    langs: &[String],
+    domains: &[String],
+) {
+    let _ = write!(
+        h,
+        "<h3><span class=\"swatch\" style=\"background:{}\"></span>{}</h3>\n<div class=\"scroll\"><table class=\"heat\" data-model=\"{}\">\n<thead><tr><th>language</th>",
+        color(mi),
+        esc(name),
+        esc(name)
+    );
+    for d in domains {
+        let _ = write!(h, "<th title=\"{}\">{}</th>", esc(d), esc(&domain_label(d)));
+    }
+    h.push_str("<th>all domains</th></tr></thead>\n<tbody>\n");
+    for l in langs {
+        let _ = write!(h, "<tr><th>{}</th>", esc(&lang_label(l)));
+        let row = m.by_language_domain.get(l);
+        for d in domains {
+            match row.and_then(|r| r.get(d)) {
+                Some(g) => {
+                    let (bg, fg) = heat_color(g.score);
+                    let _ = write!(
+                        h,
+                        "<td class=\"cell\" data-model=\"{}\" data-language=\"{}\" data-domain=\"{}\" data-score=\"{}\" data-n=\"{}\" \
+                         style=\"background:{bg};color:{fg}\" title=\"n = {}, 95% CI [{}, {}]\">{}</td>",
+                        esc(name),
+                        esc(l),
+                        esc(d),
+                        num(g.score),
+                        g.n,
+                        g.n,
+                        pct(g.ci95[0]),
+                        pct(g.ci95[1]),
+                        pct(g.score)
+                    );
+                }
+                None => h.push_str("<td class=\"empty\">—</td>"),
+            }
+        }
+        match m.by_language.get(l) {
+            Some(g) => {
+                let _ = write!(h, "<td class=\"total\">{}</td>", pct(g.score));
+            }
+            None => h.push_str("<td class=\"empty\">—</td>"),
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn most_missed(h: &mut String, report: &Report, positions: &HashMap<&str, usize>) {
+    h.push_str("<section id=\"missed\"><h2>Criteria most often missed</h2>\n");
+    h.push_str("<p class=\"muted\">Per language, the criteria that cost the most points: positive criteria not met, \
+        and negative (undesirable) criteria that were met. Click a question to open it below.</p>\n");
+    for (mi, (name, m)) in report.models.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<h3><span class=\"swatch\" style=\"background:{}\"></span>{}</h3>",
+            color(mi),
+            esc(name)
+        );
+        if m.most_missed.is_empty() {
+            h.push_str("<p class=\"muted\">No criterion was missed.</p>\n");
+        }
+        for (lang, list) in &m.most_missed {
+            let _ = write!(
+                h,
+                "<details class=\"missed\" data-model=\"{}\" data-language=\"{}\"><summary>{} — {} criteria</summary>\n\
+                 <div class=\"scroll\"><table><thead><tr><th>criterion</th><th>question</th><th>points</th><th>missed / judged</th></tr></thead><tbody>\n",
+                esc(name),
+                esc(lang),
+                esc(&lang_label(lang)),
+                list.len()
+            );
+            for x in list {
+                let link = match positions.get(x.question_id.as_str()) {
+                    Some(i) => format!("<a href=\"#q{i}\">{}</a>", esc(&x.question_id)),
+                    None => esc(&x.question_id),
+                };
+                let rate = if x.judged > 0 {
+                    x.missed as f64 / x.judged as f64
+                } else {
+                    0.0
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{} <span class=\"muted\">({})</span></td><td>{link}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} ({}%)</td></tr>",
+                    esc(&x.criterion),
+                    esc(&x.criterion_id),
+                    x.points,
+                    x.missed,
+                    x.judged,
+                    pct(rate)
+                );
+            }
+            h.push_str("</tbody></table></div></details>\n");
+        }
+    }
+    h.push_str("</section>\n");
+}
+
+fn prompt_json(p: &Prompt) -> Value {
+    match p {
+        Prompt::Text(t) => json!(t),
+        Prompt::Messages(m) => json!(m
+            .iter()
+            .map(|m| json!([m.role, m.content]))
+            .collect::<Vec<_>>()),
+    }
+}
+
+fn snippet(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut t: String = flat.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn drill_down(
+    h: &mut String,
+    input: &ReportInput<'_>,
+    details: &Details,
+    models: &[&String],
+    langs: &[String],
+    domains: &[String],
+) {
+    let ds = input.dataset;
+    let model_index: HashMap<&str, usize> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), i))
+        .collect();
+    // Answers per question, in model then sample order.
+    let mut per_question: HashMap<&str, Vec<&super::AnswerDetail>> = HashMap::new();
+    for a in &details.answers {
+        per_question
+            .entry(a.question_id.as_str())
+            .or_default()
+            .push(a);
+    }
+    for list in per_question.values_mut() {
+        list.sort_by(|a, b| a.model.cmp(&b.model).then(a.sample.cmp(&b.sample)));
+    }
+    let mut questions = Vec::with_capacity(ds.len());
+    h.push_str("<section id=\"questions\"><h2>Questions</h2>\n");
+    if input.details.is_none() {
+        h.push_str("<p class=\"muted\">Per-answer details were not available when this report was made.</p>\n");
+    } else if let Some(note) = &details.texts_note {
+        let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(note));
+    }
+    h.push_str("<div class=\"filters\"><label>language <select id=\"f-lang\"><option value=\"\">all</option>");
+    for l in langs {
+        let _ = write!(
+            h,
+            "<option value=\"{}\">{}</option>",
+            esc(l),
+            esc(&lang_label(l))
+        );
+    }
+    h.push_str(
+        "</select></label> <label>domain <select id=\"f-domain\"><option value=\"\">all</option>",
+    );
+    for d in domains {
+        let _ = write!(
+            h,
+            "<option value=\"{}\">{}</option>",
+            esc(d),
+            esc(&domain_label(d))
+        );
+    }
+    h.push_str("</select></label> <label>search <input id=\"f-text\" type=\"search\" placeholder=\"id or prompt text\"></label> \
+        <span id=\"f-count\" class=\"muted\"></span></div>\n");
+    h.push_str("<noscript><p>Opening a question needs JavaScript; the rest of this page works without it.</p></noscript>\n");
+    h.push_str("<div id=\"qlist\">\n");
+    for (i, q) in ds.questions.iter().enumerate() {
+        let answers = per_question.get(q.id.as_str()).cloned().unwrap_or_default();
+        // Mean score per model over its samples, for the row's summary.
+        let mut sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
+        let mut a_json = Vec::with_capacity(answers.len());
+        for a in &answers {
+            let m = model_index.get(a.model.as_str()).copied();
+            let score = a.grade.as_ref().and_then(|g| g.score);
+            if let (Some(m), Some(s)) = (m, score) {
+                let e = sums.entry(m).or_insert((0.0, 0));
+                e.0 += s;
+                e.1 += 1;
+            }
+            let verdicts: Option<Vec<Value>> = a.grade.as_ref().map(|g| {
+                g.criteria
+                    .iter()
+                    .map(|c| json!([c.met, c.source.as_string(), c.explanation, c.error]))
+                    .collect()
+            });
+            a_json.push(json!({
+                "m": m.map(|m| json!(m)).unwrap_or_else(|| json!(a.model)),
+                "s": a.sample,
+                "t": a.text,
+                "e": a.error,
+                "sc": score,
+                "pe": a.grade.as_ref().map(|g| g.points_earned),
+                "pp": a.grade.as_ref().map(|g| g.points_possible),
+                "v": verdicts,
+            }));
+        }
+        questions.push(json!({
+            "id": q.id,
+            "lang": q.language,
+            "domain": q.domain,
+            "prompt": prompt_json(&q.prompt),
+            "en": q.prompt_en,
+            "ideal": q.ideal_answer,
+            "c": q.rubric.iter().map(|c| json!([c.id, c.text, c.points])).collect::<Vec<_>>(),
+            "a": a_json,
+        }));
+        let _ = write!(
+            h,
+            "<details class=\"q\" id=\"q{i}\" data-i=\"{i}\" data-language=\"{}\" data-domain=\"{}\"><summary>\
+             <code>{}</code> <span class=\"tag\">{}</span> <span class=\"tag\">{}</span> <span class=\"snip\" lang=\"{}\">{}</span> <span class=\"scores\">",
+            esc(&q.language),
+            esc(&q.domain),
+            esc(&q.id),
+            esc(&lang_label(&q.language)),
+            esc(&domain_label(&q.domain)),
+            esc(&q.language),
+            esc(&snippet(&q.prompt.text(), 80))
+        );
+        for (mi, m) in models.iter().enumerate() {
+            match sums.get(&mi) {
+                Some((s, n)) => {
+                    let _ = write!(
+                        h,
+                        "<span class=\"chip\" style=\"border-color:{}\" title=\"{}\">{}</span>",
+                        color(mi),
+                        esc(m),
+                        pct(s / *n as f64)
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        h,
+                        "<span class=\"chip none\" style=\"border-color:{}\" title=\"{}: no score\">—</span>",
+                        color(mi),
+                        esc(m)
+                    );
+                }
+            }
+        }
+        h.push_str("</span></summary><div class=\"body\"></div></details>\n");
+    }
+    h.push_str("</div></section>\n");
+    let data = json!({
+        "models": models,
+        "colors": (0..models.len()).map(color).collect::<Vec<_>>(),
+        "note": details.texts_note,
+        "q": questions,
+    });
+    let _ = writeln!(
+        h,
+        "<script type=\"application/json\" id=\"kasauti-data\">{}</script>",
+        script_json(&data)
+    );
+}
+
+/// The page style, shared with the comparison page.
+pub(crate) const CSS: &str = r#":root {
+  --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans",
+    "Noto Sans Devanagari", "Noto Sans Bengali", "Noto Sans Gurmukhi", "Noto Sans Gujarati",
+    "Noto Sans Oriya", "Noto Sans Tamil", "Noto Sans Telugu", "Noto Sans Kannada",
+    "Noto Sans Malayalam", "Nirmala UI", "Mangal", "Vrinda", "Raavi", "Shruti", "Kalinga",
+    "Latha", "Gautami", "Tunga", "Kartika", "Kohinoor Devanagari", "Kohinoor Bangla",
+    "Kohinoor Telugu", "Tamil Sangam MN", "Malayalam Sangam MN", "Lohit Devanagari", sans-serif;
+  --fg: #1b1f24; --muted: #5b6470; --line: #d8dde3; --bg: #fff; --soft: #f5f7fa;
+  --good: #e7f5ec; --bad: #fdecea;
+}
+* { box-sizing: border-box; }
+body { margin: 0; font-family: var(--sans); color: var(--fg); background: var(--bg); line-height: 1.45; }
+main { max-width: 1180px; margin: 0 auto; padding: 18px 22px 60px; }
+h1 { margin: 0 0 4px; font-size: 1.6rem; }
+h2 { margin: 28px 0 6px; font-size: 1.25rem; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { margin: 16px 0 6px; font-size: 1.05rem; }
+.muted { color: var(--muted); font-size: .9rem; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: .88rem; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+thead th { background: var(--soft); font-weight: 600; }
+td.num, .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.big { font-weight: 600; }
+table.headline tbody th { white-space: nowrap; }
+.ci { color: var(--muted); font-weight: normal; font-size: .85em; }
+.swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .4em; vertical-align: -1px; }
+.legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 6px 0; font-size: .9rem; }
+svg.chart { max-width: 100%; height: auto; display: block; }
+svg text { font-family: var(--sans); font-size: 12px; fill: var(--fg); }
+svg .axis { fill: var(--muted); font-size: 11px; }
+svg .grid { stroke: #e6e9ee; stroke-width: 1; }
+svg .whisker { stroke: #222; stroke-width: 1.2; }
+svg .value { font-size: 11px; fill: var(--muted); }
+table.heat td.cell, table.heat td.empty, table.heat td.total { text-align: center; font-variant-numeric: tabular-nums; min-width: 3.6em; }
+table.heat th { font-size: .8rem; }
+table.heat thead th { max-width: 7.5em; white-space: normal; }
+td.empty { color: #aab; }
+td.total { font-weight: 600; background: var(--soft); }
+details.missed { margin: 4px 0; }
+details > summary { cursor: pointer; }
+.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 8px 0 10px; font-size: .9rem; }
+.filters select, .filters input { font: inherit; padding: 2px 4px; }
+details.q { border: 1px solid var(--line); border-radius: 6px; margin: 4px 0; background: var(--bg); }
+details.q > summary { padding: 6px 10px; list-style-position: inside; }
+details.q[open] > summary { background: var(--soft); border-bottom: 1px solid var(--line); }
+.tag { font-size: .78rem; background: var(--soft); border: 1px solid var(--line); border-radius: 10px; padding: 0 6px; color: var(--muted); }
+.snip { color: var(--muted); font-size: .88rem; }
+.scores { float: right; }
+.chip { display: inline-block; min-width: 3em; text-align: center; font-size: .8rem; border: 2px solid; border-radius: 10px; margin-left: 4px; font-variant-numeric: tabular-nums; }
+.chip.none { color: #aab; }
+.body { padding: 8px 12px 12px; }
+.body h4 { margin: 12px 0 4px; font-size: .95rem; border-left: 4px solid var(--line); padding-left: 6px; }
+.text { white-space: pre-wrap; background: var(--soft); border-radius: 4px; padding: 6px 8px; font-size: .92rem; max-height: 28em; overflow-y: auto; }
+.role { font-weight: 600; color: var(--muted); }
+tr.good td:first-child { background: var(--good); }
+tr.bad td:first-child { background: var(--bad); }
+.body table { margin-top: 6px; width: 100%; }
+:lang(hi), :lang(mr) { font-family: "Noto Sans Devanagari", "Nirmala UI", "Mangal", "Kohinoor Devanagari", "Devanagari Sangam MN", "Lohit Devanagari", var(--sans); }
+:lang(hi-Latn), :lang(en) { font-family: var(--sans); }
+:lang(bn) { font-family: "Noto Sans Bengali", "Nirmala UI", "Vrinda", "Kohinoor Bangla", "Bangla Sangam MN", "Lohit Bengali", var(--sans); }
+:lang(pa) { font-family: "Noto Sans Gurmukhi", "Nirmala UI", "Raavi", "Gurmukhi MN", "Lohit Gurmukhi", var(--sans); }
+:lang(gu) { font-family: "Noto Sans Gujarati", "Nirmala UI", "Shruti", "Gujarati Sangam MN", "Lohit Gujarati", var(--sans); }
+:lang(or) { font-family: "Noto Sans Oriya", "Nirmala UI", "Kalinga", "Oriya Sangam MN", "Lohit Odia", var(--sans); }
+:lang(ta) { font-family: "Noto Sans Tamil", "Nirmala UI", "Latha", "Tamil Sangam MN", "Lohit Tamil", var(--sans); }
+:lang(te) { font-family: "Noto Sans Telugu", "Nirmala UI", "Gautami", "Kohinoor Telugu", "Telugu Sangam MN", "Lohit Telugu", var(--sans); }
+:lang(kn) { font-family: "Noto Sans Kannada", "Nirmala UI", "Tunga", "Kannada Sangam MN", "Lohit Kannada", var(--sans); }
+:lang(ml) { font-family: "Noto Sans Malayalam", "Nirmala UI", "Kartika", "Malayalam Sangam MN", "Lohit Malayalam", var(--sans); }
+"#;
+
+const SCRIPT: &str = r#"(function () {
+  'use strict';
+  var node = document.getElementById('kasauti-data');
+  if (!node) return;
+  var data = JSON.parse(node.textContent);
+  function el(tag, cls, text, lang) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (lang) e.lang = lang;
+    return e;
+  }
+  function pct(x) { return (x * 100).toFixed(1); }
+  function modelName(m) { return typeof m === 'number' ? data.models[m] : String(m); }
+  function modelColor(m) { return typeof m === 'number' ? data.colors[m] : '#888'; }
+  function promptText(p) {
+    if (typeof p === 'string') return p;
+    return p.map(function (m) { return m[0] + ': ' + m[1]; }).join('\n');
+  }
+  function block(parent, title, text, lang) {
+    parent.appendChild(el('h4', null, title));
+    parent.appendChild(el('div', 'text', text, lang));
+  }
+  function verdictRow(crit, v) {
+    var met = v[0], source = v[1], points = crit[2];
+    var tr = el('tr');
+    var label, cls = '';
+    if (met === true) { label = '\u2713 met'; }
+    else if (met === false) { label = '\u2717 not met'; }
+    else if (source === 'unjudged') { label = '\u2013 unjudged'; }
+    else { label = '? undecided'; }
+    if (met === true || met === false) {
+      cls = ((met && points > 0) || (!met && points < 0)) ? 'good' : 'bad';
+    }
+    if (cls) tr.className = cls;
+    tr.appendChild(el('td', null, label));
+    tr.appendChild(el('td', 'num', points));
+    var c = el('td');
+    c.appendChild(el('span', null, crit[1]));
+    c.appendChild(el('span', 'muted', ' (' + crit[0] + ')'));
+    tr.appendChild(c);
+    tr.appendChild(el('td', 'muted', source));
+    tr.appendChild(el('td', null, v[2] || v[3] || ''));
+    return tr;
+  }
+  function render(d) {
+    var q = data.q[+d.getAttribute('data-i')];
+    var body = d.querySelector('.body');
+    if (!q || !body) return;
+    body.textContent = '';
+    if (typeof q.prompt === 'string') {
+      block(body, 'Prompt', q.prompt, q.lang);
+    } else {
+      body.appendChild(el('h4', null, 'Conversation'));
+      var conv = el('div', 'text', null, q.lang);
+      q.prompt.forEach(function (m) {
+        var p = el('div');
+        p.appendChild(el('span', 'role', m[0] + ': '));
+        p.appendChild(el('span', null, m[1]));
+        conv.appendChild(p);
+      });
+      body.appendChild(conv);
+    }
+    if (q.en) block(body, 'English translation', q.en, 'en');
+    if (q.ideal) block(body, 'Ideal answer', q.ideal, q.lang);
+    if (!q.a.length) body.appendChild(el('p', 'muted', 'No answer to this question in this run.'));
+    q.a.forEach(function (a) {
+      var head = modelName(a.m) + (a.s ? ' \u00b7 sample ' + a.s : '') + ' \u00b7 ';
+      head += (a.sc === null || a.sc === undefined) ? 'no score' : pct(a.sc) + '% (' + a.pe + ' of ' + a.pp + ' points)';
+      var h = el('h4', null, head);
+      h.style.borderLeftColor = modelColor(a.m);
+      body.appendChild(h);
+      if (a.t !== null && a.t !== undefined) {
+        body.appendChild(el('div', 'text', a.t, q.lang));
+      } else if (a.e) {
+        body.appendChild(el('p', 'muted', 'The item failed: ' + a.e));
+      } else {
+        body.appendChild(el('p', 'muted', data.note || 'The answer text is unavailable.'));
+      }
+      if (a.v) {
+        var t = el('table');
+        var hr = el('tr');
+        ['verdict', 'points', 'criterion', 'source', 'explanation'].forEach(function (x) { hr.appendChild(el('th', null, x)); });
+        var th = el('thead'); th.appendChild(hr); t.appendChild(th);
+        var tb = el('tbody');
+        a.v.forEach(function (v, i) { if (q.c[i]) tb.appendChild(verdictRow(q.c[i], v)); });
+        t.appendChild(tb);
+        body.appendChild(t);
+      }
+    });
+  }
+  // Render on open, drop on close: the DOM holds only the questions being read.
+  document.addEventListener('toggle', function (e) {
+    var d = e.target;
+    if (!d.classList || !d.classList.contains('q')) return;
+    if (d.open) { render(d); } else { var b = d.querySelector('.body'); if (b) b.textContent = ''; }
+  }, true);
+  var items = Array.prototype.slice.call(document.querySelectorAll('details.q'));
+  var fl = document.getElementById('f-lang'), fd = document.getElementById('f-domain');
+  var ft = document.getElementById('f-text'), fc = document.getElementById('f-count');
+  function apply() {
+    var l = fl ? fl.value : '', dm = fd ? fd.value : '', t = ft ? ft.value.trim().toLowerCase() : '';
+    var shown = 0;
+    items.forEach(function (d) {
+      var q = data.q[+d.getAttribute('data-i')];
+      var ok = (!l || d.getAttribute('data-language') === l) && (!dm || d.getAttribute('data-domain') === dm);
+      if (ok && t) {
+        ok = q.id.toLowerCase().indexOf(t) >= 0 || promptText(q.prompt).toLowerCase().indexOf(t) >= 0 ||
+          (q.en || '').toLowerCase().indexOf(t) >= 0;
+      }
+      d.hidden = !ok;
+      if (ok) shown++;
+    });
+    if (fc) fc.textContent = shown + ' of ' + items.length + ' questions';
+  }
+  var timer = null;
+  if (fl) fl.addEventListener('change', apply);
+  if (fd) fd.addEventListener('change', apply);
+  if (ft) ft.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(apply, 150); });
+  apply();
+  function openHash() {
+    var d = document.getElementById(location.hash.slice(1));
+    if (d && d.classList.contains('q')) { d.hidden = false; d.open = true; d.scrollIntoView(); }
+  }
+  window.addEventListener('hashchange', openHash);
+  openHash();
+})();
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_script_ends() {
+        assert_eq!(
+            esc("<b>\"x\" & 'y'</b>"),
+            "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"
+        );
+        let v = json!({"a": "</script><!-- & \u{2028}"});
+        let s = script_json(&v);
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
+        // Still the same JSON.
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn heat_colours_run_light_to_dark() {
+        assert_eq!(heat_color(0.0).0, "#eff6ff");
+        assert_eq!(heat_color(1.0).0, "#08306b");
+        assert_eq!(heat_color(2.0).0, "#08306b");
+    }
+}
