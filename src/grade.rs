@@ -393,9 +393,6 @@ pub struct Outcome {
 
 const BATCH: usize = 8192;
 
-/// One judged answer of a batch (with its question index and grade line), or why it failed.
-type Judged = Result<(Located, u32, Option<Grade>, String), Diagnostic>;
-
 /// (model, question index, sample): one answer.
 type AnswerKey = (String, u32, u32);
 
