@@ -723,7 +723,10 @@ fn parse_criteria(
         let check = match o.get("check") {
             None | Some(Value::Null) => None,
             Some(v) => match Check::parse(v, &format!("{f}.check")) {
-                Ok(chk) => Some(chk),
+                Ok(chk) => {
+                    warn_unnormalised_regex(file, line, &chk, &format!("{f}.check"), c);
+                    Some(chk)
+                }
                 Err(e) => {
                     c.error(file, line.number, Some(&e.field), e.message);
                     ok = false;
@@ -740,6 +743,46 @@ fn parse_criteria(
         });
     }
     ok.then_some(out)
+}
+
+/// Regexes run on normalised answers, so a pattern character that normalisation changes (a
+/// nukta, chandrabindu, tippi, chillu, ZWJ, native digit, capital letter outside an escape) can
+/// never match as written. That is almost always a mistake, so say so.
+fn warn_unnormalised_regex(file: &Path, line: &RawLine, check: &Check, field: &str, c: &mut Collector) {
+    match check {
+        Check::Regex(pattern) => {
+            let odd: Vec<String> = pattern
+                .chars()
+                .filter(|ch| !ch.is_ascii())
+                .filter(|ch| {
+                    let s = ch.to_string();
+                    crate::text::normalize(&s) != s
+                })
+                .map(|ch| format!("U+{:04X} `{ch}`", ch as u32))
+                .collect();
+            if !odd.is_empty() {
+                let mut odd = odd;
+                odd.dedup();
+                c.warn(
+                    file,
+                    line.number,
+                    Some(&format!("{field}.regex")),
+                    format!(
+                        "the pattern has characters that never occur in normalised answers: {} (write the normalised form, e.g. anusvara for chandrabindu, no nukta)",
+                        odd.join(", ")
+                    ),
+                );
+            }
+        }
+        Check::All(v) | Check::Any(v) => {
+            let key = if matches!(check, Check::All(_)) { "all" } else { "any" };
+            for (i, x) in v.iter().enumerate() {
+                warn_unnormalised_regex(file, line, x, &format!("{field}.{key}[{i}]"), c);
+            }
+        }
+        Check::Not(x) => warn_unnormalised_regex(file, line, x, &format!("{field}.not"), c),
+        _ => {}
+    }
 }
 
 fn parse_question(
