@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, Serializer};
 
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+
 use crate::answers::{AnswerFiles, Located};
 use crate::dataset::{Dataset, Question};
 use crate::error::{Diagnostic, Error, Result};
@@ -244,6 +246,12 @@ pub struct Records {
 
 impl Records {
     pub fn model_id(&mut self, name: &str) -> u32 {
+        // Answers usually come grouped by model: check the last one first.
+        if let Some(last) = self.models.len().checked_sub(1) {
+            if self.models[last] == name {
+                return last as u32;
+            }
+        }
         if let Some(&i) = self.model_index.get(name) {
             return i;
         }
@@ -356,12 +364,23 @@ impl Records {
 
 /// Receives grade lines in order (a file, or nothing in tests and benchmarks).
 pub trait GradeSink {
+    /// Writes one line (without its newline).
     fn write(&mut self, line: &str) -> Result<()>;
+    /// Writes several whole lines at once (each ending in a newline).
+    fn write_chunk(&mut self, lines: &str) -> Result<()> {
+        for l in lines.lines() {
+            self.write(l)?;
+        }
+        Ok(())
+    }
 }
 
 impl GradeSink for JsonlWriter {
     fn write(&mut self, line: &str) -> Result<()> {
         self.write_line(line)
+    }
+    fn write_chunk(&mut self, lines: &str) -> Result<()> {
+        self.write_raw(lines)
     }
 }
 
@@ -369,6 +388,9 @@ impl GradeSink for JsonlWriter {
 pub struct NullSink;
 impl GradeSink for NullSink {
     fn write(&mut self, _: &str) -> Result<()> {
+        Ok(())
+    }
+    fn write_chunk(&mut self, _: &str) -> Result<()> {
         Ok(())
     }
 }
@@ -396,22 +418,29 @@ const BATCH: usize = 8192;
 /// (model, question index, sample): one answer.
 type AnswerKey = (String, u32, u32);
 
+/// One judged answer: where it came from, its question, and its verdict codes, score,
+/// completeness and grade line (`None` for an item that failed before grading).
+type Judged = (Located, u32, Option<(Vec<u8>, Option<f64>, bool, String)>);
+
 /// Grades answer files with the rule judge, streaming.
+///
+/// Four stages run at once, so both cores stay busy: a reader thread reads and parses batches of
+/// lines; the calling thread judges each batch on the rayon pool and serialises its grade lines;
+/// a consumer thread checks duplicates, keeps the compact records and joins the lines; a writer
+/// thread owns the output file. Channels between them are bounded, so memory stays flat.
 pub fn grade_files(
     dataset: &Dataset,
     judge: &RuleJudge,
     files: &mut AnswerFiles,
-    sink: &mut dyn GradeSink,
+    sink: &mut (dyn GradeSink + Send),
     progress: &dyn Progress,
 ) -> Result<Outcome> {
     use rayon::prelude::*;
-    let mut out = Outcome::default();
-    // One map serves both duplicate detection and naming the first occurrence.
-    let mut first_line: HashMap<(u32, u32, u32), (u32, usize)> = HashMap::new();
     let paths = files.paths.clone();
-    // Reading (and JSON parsing) of the next batch overlaps with judging the current one.
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
-    std::thread::scope(|scope| -> Result<()> {
+    let (jtx, jrx) = crossbeam_channel::bounded::<Vec<Result<Judged, Diagnostic>>>(2);
+    let (wtx, wrx) = crossbeam_channel::bounded::<String>(2);
+    std::thread::scope(|scope| -> Result<Outcome> {
         let reader = scope.spawn(move || loop {
             let batch = files.next_batch(BATCH);
             let end = matches!(&batch, Ok(b) if b.is_empty()) || batch.is_err();
@@ -419,20 +448,86 @@ pub fn grade_files(
                 return;
             }
         });
+        let writer = scope.spawn(move || -> Result<()> {
+            for chunk in wrx.iter() {
+                sink.write_chunk(&chunk)?;
+            }
+            Ok(())
+        });
+        let paths_ref = &paths;
+        let consumer = scope.spawn(move || -> Outcome {
+            let mut out = Outcome::default();
+            // One map serves both duplicate detection and naming the first occurrence.
+            let mut first_line: HashMap<(u32, u32, u32), (u32, usize), FxBuild> = HashMap::default();
+            for judged in jrx.iter() {
+                let n = judged.len() as u64;
+                let mut chunk = String::with_capacity(
+                    judged.iter().map(|r| r.as_ref().map_or(0, |j| j.2.as_ref().map_or(0, |g| g.3.len() + 1))).sum(),
+                );
+                for r in judged {
+                    let (loc, qi, g) = match r {
+                        Ok(x) => x,
+                        Err(d) => {
+                            out.skipped += 1;
+                            out.diagnostics.push(d);
+                            continue;
+                        }
+                    };
+                    let m = out.records.model_id(&loc.answer.model);
+                    let key = (m, qi, loc.answer.sample);
+                    if let Some(&(f, l)) = first_line.get(&key) {
+                        out.skipped += 1;
+                        out.diagnostics.push(Diagnostic::error(
+                            &paths_ref[loc.file as usize],
+                            Some(loc.line),
+                            Some("question_id"),
+                            format!(
+                                "duplicate answer for model `{}`, question `{}`, sample {} (first at {}:{l})",
+                                loc.answer.model,
+                                loc.answer.question_id,
+                                loc.answer.sample,
+                                paths_ref[f as usize].display()
+                            ),
+                        ));
+                        continue;
+                    }
+                    first_line.insert(key, (loc.file, loc.line));
+                    match g {
+                        Some((codes, score, complete, line)) => {
+                            chunk.push_str(&line);
+                            chunk.push('\n');
+                            out.records.push_codes(m, qi, loc.answer.sample, score, complete, &codes);
+                        }
+                        None => out.records.push_failed(m, qi, loc.answer.sample, loc.answer.error.clone().unwrap_or_default()),
+                    }
+                }
+                if wtx.send(chunk).is_err() {
+                    break;
+                }
+                progress.advance(n);
+            }
+            out
+        });
+        let mut failure = None;
         for batch in rx.iter() {
-            let batch = batch?;
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
             if batch.is_empty() {
                 break;
             }
-            // Judge in parallel; keep input order for writing.
-            type Judged = (Located, u32, Option<(Vec<u8>, Option<f64>, bool)>, String);
+            // Judge in parallel; the consumer keeps input order.
             let judged: Vec<Result<Judged, Diagnostic>> = batch
                 .into_par_iter()
                 .map_init(Scratch::default, |scratch, item| {
                     let loc = item?;
                     let Some(qi) = dataset.position(&loc.answer.question_id) else {
                         return Err(Diagnostic::error(
-                            &paths[loc.file as usize],
+                            &paths_ref[loc.file as usize],
                             Some(loc.line),
                             Some("question_id"),
                             format!(
@@ -443,7 +538,7 @@ pub fn grade_files(
                     };
                     let q = &dataset.questions[qi as usize];
                     let Some(text) = loc.answer.answer.as_deref() else {
-                        return Ok((loc, qi, None, String::new()));
+                        return Ok((loc, qi, None));
                     };
                     let mut codes = Vec::with_capacity(q.rubric.len());
                     judge.rubrics[qi as usize].judge_into(text, scratch, |_, met| {
@@ -463,60 +558,30 @@ pub fn grade_files(
                     let text = serde_json::to_string(&line).map_err(|e| {
                         Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
                     })?;
-                    Ok((loc, qi, Some((codes, score, complete)), text))
+                    Ok((loc, qi, Some((codes, score, complete, text))))
                 })
                 .collect();
-            let n = judged.len() as u64;
-            for r in judged {
-                let (loc, qi, g, line) = match r {
-                    Ok(x) => x,
-                    Err(d) => {
-                        out.skipped += 1;
-                        out.diagnostics.push(d);
-                        continue;
-                    }
-                };
-                let m = out.records.model_id(&loc.answer.model);
-                let key = (m, qi, loc.answer.sample);
-                if let Some(&(f, l)) = first_line.get(&key) {
-                    out.skipped += 1;
-                    out.diagnostics.push(Diagnostic::error(
-                        &paths[loc.file as usize],
-                        Some(loc.line),
-                        Some("question_id"),
-                        format!(
-                            "duplicate answer for model `{}`, question `{}`, sample {} (first at {}:{l})",
-                            loc.answer.model,
-                            loc.answer.question_id,
-                            loc.answer.sample,
-                            paths[f as usize].display()
-                        ),
-                    ));
-                    continue;
-                }
-                first_line.insert(key, (loc.file, loc.line));
-                match g {
-                    Some((codes, score, complete)) => {
-                        sink.write(&line)?;
-                        out.records
-                            .push_codes(m, qi, loc.answer.sample, score, complete, &codes);
-                    }
-                    None => out.records.push_failed(
-                        m,
-                        qi,
-                        loc.answer.sample,
-                        loc.answer.error.clone().unwrap_or_default(),
-                    ),
-                }
+            if jtx.send(judged).is_err() {
+                break;
             }
-            progress.advance(n);
         }
+        // Closing the channels lets every stage finish; then errors surface in stage order.
+        drop(rx);
+        drop(jtx);
+        let out = consumer
+            .join()
+            .map_err(|_| Error::Other("the grading consumer thread panicked".into()))?;
         reader
             .join()
             .map_err(|_| Error::Other("the answer reader thread panicked".into()))?;
-        Ok(())
-    })?;
-    Ok(out)
+        writer
+            .join()
+            .map_err(|_| Error::Other("the grade writer thread panicked".into()))??;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    })
 }
 
 /// One recorded verdict line (`grade --verdicts`).

@@ -209,6 +209,13 @@ impl JsonlWriter {
             .map_err(|e| Error::io(&self.path, e))
     }
 
+    /// Writes text that is already whole lines, each ending in a newline.
+    pub fn write_raw(&mut self, lines: &str) -> Result<()> {
+        self.file
+            .write_all(lines.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
     /// Pushes buffered lines to the operating system.
     pub fn flush(&mut self) -> Result<()> {
         self.file.flush().map_err(|e| Error::io(&self.path, e))

@@ -93,6 +93,8 @@ pub fn summarise(score: f64, n: usize, mut means: Vec<f64>) -> (GroupStats, Vec<
 /// each), against 16 binomials (about half a microsecond each) for strata, which break even
 /// near this size.
 const DIRECT_MAX: usize = 2000;
+/// Most distinct scores for which counting each one is cheaper than strata (one binomial each).
+const DISTINCT_MAX: usize = 32;
 /// Strata for large groups with many distinct scores.
 const STRATA: usize = 16;
 
@@ -111,10 +113,10 @@ pub enum Method {
     Strata,
 }
 
-/// Picks the cheapest method for a group: a binomial costs about as much as 40 cache-missing
-/// direct draws.
+/// Picks the cheapest method for a group: a binomial costs about as much as 40 direct draws, and
+/// strata take 16 of them per resample.
 pub fn method_for(n: usize, distinct: usize) -> Method {
-    if distinct * 40 < n {
+    if distinct <= DISTINCT_MAX && distinct * 40 < n {
         Method::Distinct
     } else if n <= DIRECT_MAX {
         Method::Direct
@@ -349,7 +351,8 @@ mod tests {
             stds.push(g.bootstrap_std);
         }
         assert_eq!(method_for(1_000_000, 500_000), Method::Strata);
-        assert_eq!(method_for(1_000_000, 1_000), Method::Distinct);
+        assert_eq!(method_for(1_000_000, 1_000), Method::Strata);
+        assert_eq!(method_for(1_000_000, 12), Method::Distinct);
         assert_eq!(method_for(300, 290), Method::Direct);
     }
 

@@ -182,7 +182,9 @@ pub fn finish(
         tokens: tokens.clone(),
         most_missed: 10,
     };
+    let clock = super::Stopwatch::start();
     let rep = report::build(ds, records, &opts);
+    clock.lap("statistics");
     let list = formats(format_list);
     // Per-answer details are read back from the run directory only for formats that show them.
     let details = if list.iter().any(|f| f == "html") {
@@ -203,6 +205,7 @@ pub fn finish(
         }
         let e = exporter(&f)?;
         report::write_atomic(&dir.join(e.file_name()), &e.render(&input)?)?;
+        clock.lap(e.file_name());
     }
     if table {
         ui.out(&report::table::language_table(&rep, ui.color));

@@ -748,7 +748,13 @@ fn parse_criteria(
 /// Regexes run on normalised answers, so a pattern character that normalisation changes (a
 /// nukta, chandrabindu, tippi, chillu, ZWJ, native digit, capital letter outside an escape) can
 /// never match as written. That is almost always a mistake, so say so.
-fn warn_unnormalised_regex(file: &Path, line: &RawLine, check: &Check, field: &str, c: &mut Collector) {
+fn warn_unnormalised_regex(
+    file: &Path,
+    line: &RawLine,
+    check: &Check,
+    field: &str,
+    c: &mut Collector,
+) {
     match check {
         Check::Regex(pattern) => {
             let odd: Vec<String> = pattern
@@ -775,7 +781,11 @@ fn warn_unnormalised_regex(file: &Path, line: &RawLine, check: &Check, field: &s
             }
         }
         Check::All(v) | Check::Any(v) => {
-            let key = if matches!(check, Check::All(_)) { "all" } else { "any" };
+            let key = if matches!(check, Check::All(_)) {
+                "all"
+            } else {
+                "any"
+            };
             for (i, x) in v.iter().enumerate() {
                 warn_unnormalised_regex(file, line, x, &format!("{field}.{key}[{i}]"), c);
             }

@@ -236,8 +236,35 @@ fn normalize_unicode(s: &str, out: &mut String) {
     // NFC(map(NFD(s))) = map(s), because the per-character mapping commutes with canonical
     // decomposition (nukta letters are mapped to their base letter directly, and case mappings
     // are closed under canonical equivalence); tests check this for every BMP character.
-    if quick_is_nfc(s.chars().flat_map(map_char)) {
-        context_rules(s.chars().flat_map(map_char), out);
+    // The mapped characters are collected once into a per-thread buffer: mapping is the costly
+    // part of the fast path, and both the check and the rules need the mapped stream.
+    thread_local! {
+        static MAPPED: std::cell::RefCell<Vec<char>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    MAPPED.with(|cell| {
+        let Ok(mut mapped) = cell.try_borrow_mut() else {
+            // Not reachable (no re-entry), but a fresh buffer is always correct.
+            return normalize_mapped(s, &mut Vec::new(), out);
+        };
+        normalize_mapped(s, &mut mapped, out)
+    })
+}
+
+fn normalize_mapped(s: &str, mapped: &mut Vec<char>, out: &mut String) {
+    mapped.clear();
+    for c in s.chars() {
+        match map_char(c) {
+            Mapped::Empty => {}
+            Mapped::One(a) => mapped.push(a),
+            Mapped::Two(a, b) => {
+                mapped.push(a);
+                mapped.push(b);
+            }
+            Mapped::Lower(it) => mapped.extend(it),
+        }
+    }
+    if quick_is_nfc(mapped.iter().copied()) {
+        context_rules(mapped.iter().copied(), out);
     } else {
         context_rules(s.chars().nfd().flat_map(map_char).nfc(), out);
     }
