@@ -271,6 +271,8 @@ fn parse_csv_record(
         error,
         usage: None,
         latency_ms,
+        finish_reason: None,
+        refusal: false,
     })
 }
 
@@ -291,6 +293,10 @@ struct Fast {
     usage: Option<Value>,
     #[serde(default)]
     latency_ms: Option<f64>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    refusal: Option<bool>,
 }
 
 /// Parses one JSONL answer line.
@@ -313,6 +319,8 @@ pub fn parse_jsonl_line(
                 error: f.error,
                 usage: f.usage,
                 latency_ms: f.latency_ms,
+                finish_reason: f.finish_reason,
+                refusal: f.refusal.unwrap_or(false),
             });
         }
     }
@@ -404,8 +412,13 @@ fn slow_parse(
         sample,
         answer,
         error,
-        usage: o.get("usage").cloned(),
+        usage: o.get("usage").cloned().filter(|u| !u.is_null()),
         latency_ms,
+        finish_reason: o
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        refusal: o.get("refusal").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 

@@ -2,6 +2,7 @@
 //! place that prints; the rest of the library returns values and errors.
 
 mod grade;
+mod live;
 mod report;
 mod validate;
 
@@ -31,8 +32,12 @@ pub struct Cli {
 pub enum Command {
     /// Check question sets and rubrics and report every problem.
     Validate(validate::ValidateArgs),
-    /// Grade saved answers (rule judge, or recorded verdicts) and write a run directory.
+    /// Grade saved answers (rule judge, a judge model, or recorded verdicts) into a run directory.
     Grade(grade::GradeArgs),
+    /// Ask a model served over an OpenAI-compatible API for answers (no grading).
+    Generate(live::GenerateArgs),
+    /// Ask a model for answers, grade them (rules and/or a judge model) and report.
+    Run(live::RunArgs),
     /// Rebuild reports from one or more run directories.
     Report(report::ReportArgs),
 }
@@ -110,6 +115,20 @@ impl Ui {
         Bar(Some(pb))
     }
 
+    /// Draws several bars together, one line each (a bar drawn alone would overwrite the other).
+    pub fn join_bars(&self, bars: &[&Bar]) {
+        if !self.progress {
+            return;
+        }
+        let multi =
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+        for b in bars {
+            if let Some(pb) = &b.0 {
+                multi.add(pb.clone());
+            }
+        }
+    }
+
     /// Prints to stdout unless quiet; a closed pipe is not an error.
     pub fn out(&self, s: &str) {
         if !self.quiet {
@@ -166,6 +185,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
         Command::Validate(a) => validate::run(a, &ui),
         Command::Grade(a) => grade::run(a, &ui, &command),
         Command::Report(a) => report::run(a, &ui),
+        Command::Generate(a) => live::generate(a, &ui, &command),
+        Command::Run(a) => live::run_cmd(a, &ui, &command),
     };
     match result {
         Ok(code) => code,
