@@ -68,6 +68,8 @@ pub struct JudgeSide {
     pub retries: u32,
     /// Send the reply's JSON schema as `response_format`.
     pub structured: bool,
+    /// `max_tokens` of judge requests, if bounded.
+    pub max_tokens: Option<u64>,
 }
 
 /// A stable K-th of N share of the items (`--shard K/N`, K from 1).
@@ -635,6 +637,7 @@ async fn judge_answer(
                     let body = llm::request_body(
                         &judge.model,
                         &prompt,
+                        judge.max_tokens,
                         judge
                             .structured
                             .then(|| ("rubric_verdict", llm::verdict_schema())),
@@ -674,6 +677,7 @@ async fn judge_answer(
                 let body = llm::request_body(
                     &judge.model,
                     &prompt,
+                    judge.max_tokens,
                     judge
                         .structured
                         .then(|| ("rubric_verdicts", llm::batched_schema(&ids))),

@@ -738,3 +738,73 @@ fn refusals_are_answers_and_null_content_is_a_failure() {
         .unwrap();
     assert_eq!(server.requests(), before + 1);
 }
+
+fn sigint(child: &std::process::Child) {
+    // SAFETY: sends a signal to our own child process.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn ctrl_c_saves_and_prints_the_resume_command_and_twice_quits_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 30);
+    let server = TestServer::start(Duration::from_millis(40), 2, Arc::new(|r, _| brain(r)));
+    let out = tmp.path().join("run");
+    let args: Vec<String> = base_args(&server, &questions, &out, &tmp.path().join("c"))
+        .into_iter()
+        .chain(["--concurrency".to_string(), "2".to_string()])
+        .collect();
+    let child = kasauti()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while jsonl(&out.join("grades.jsonl")).len() < 3 {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sigint(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("To continue, run the same command again"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("--out {}", out.display())), "{err}");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert!(manifest["finished_at"].is_null());
+    let done = jsonl(&out.join("grades.jsonl")).len();
+    assert!(done < 30, "stopped early ({done} graded)");
+    // Resuming finishes the rest, once each.
+    let o = kasauti().args(&args).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let grades = jsonl(&out.join("grades.jsonl"));
+    assert_eq!(grades.len(), 30);
+    assert_eq!(grades.iter().map(key).collect::<HashSet<_>>().len(), 30);
+
+    // Against a server that stalls, the first Ctrl-C waits for requests in flight; the second
+    // quits at once.
+    let slow = TestServer::start(Duration::from_secs(20), 1, Arc::new(|r, _| brain(r)));
+    let out2 = tmp.path().join("run2");
+    let child = kasauti()
+        .args(base_args(&slow, &questions, &out2, &tmp.path().join("c2")))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while slow.requests() == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sigint(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    sigint(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+}

@@ -173,6 +173,9 @@ pub struct JudgeArgs {
     /// Send the reply's JSON schema as response_format (OpenAI, vLLM and llama.cpp honour it).
     #[arg(long)]
     pub judge_structured: bool,
+    /// max_tokens of judge requests (default: the server's).
+    #[arg(long)]
+    pub judge_max_tokens: Option<u64>,
     /// Price of the judge's prompt tokens, per million.
     #[arg(long, value_name = "PRICE")]
     pub judge_price_prompt: Option<f64>,
@@ -317,6 +320,7 @@ fn judge_side(
             template,
             retries: j.judge_retries,
             structured: j.judge_structured,
+            max_tokens: j.judge_max_tokens,
         }),
     ))
 }
@@ -344,6 +348,10 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
         );
         r.insert("judge_mode".into(), json!(j.map(|j| j.mode.as_str())));
         r.insert("judge_structured".into(), json!(j.map(|j| j.structured)));
+        r.insert(
+            "judge_max_tokens".into(),
+            json!(j.and_then(|j| j.max_tokens)),
+        );
     }
     r
 }

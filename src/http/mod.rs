@@ -293,9 +293,14 @@ impl Client {
     ) -> Result<Reply<T>, CallError> {
         let bytes = serde_json::to_vec(body).map_err(|e| CallError::Failed(e.to_string()))?;
         let model = body.get("model").and_then(Value::as_str).unwrap_or("");
-        let key = cache::key(&endpoint.base_url, model, &bytes, salt);
-        if let Some(cache) = &self.config.cache {
-            if let Some(v) = cache.get(&key) {
+        // Hashing costs a few microseconds a request; without a cache there is no need.
+        let key = self
+            .config
+            .cache
+            .as_ref()
+            .map(|_| cache::key(&endpoint.base_url, model, &bytes, salt));
+        if let (Some(cache), Some(key)) = (&self.config.cache, &key) {
+            if let Some(v) = cache.get(key) {
                 // A cached body that no longer passes the check (say, a stricter parser) is
                 // simply asked again.
                 if let Ok(value) = check(&v) {
@@ -333,10 +338,10 @@ impl Client {
                     self.overload_streak.store(0, Ordering::Relaxed);
                     return match check(&v) {
                         Ok(value) => {
-                            if let Some(cache) = &self.config.cache {
+                            if let (Some(cache), Some(key)) = (&self.config.cache, &key) {
                                 // A cache that cannot be written costs speed on a rerun, never
                                 // results, so the run goes on.
-                                let _ = cache.put(&key, &v);
+                                let _ = cache.put(key, &v);
                             }
                             Ok(Reply {
                                 value,

@@ -222,12 +222,20 @@ pub fn batched_schema(ids: &[&str]) -> Value {
 
 /// The request body for a judge prompt. With `structured`, the reply's schema goes along as
 /// `response_format` so servers that support it (OpenAI, vLLM, llama.cpp) constrain the output.
-pub fn request_body(model: &str, prompt: &str, schema: Option<(&str, Value)>) -> Value {
+pub fn request_body(
+    model: &str,
+    prompt: &str,
+    max_tokens: Option<u64>,
+    schema: Option<(&str, Value)>,
+) -> Value {
     let mut body = json!({
         "model": model,
         "messages": [{"role": "user", "content": prompt}],
         "temperature": 0,
     });
+    if let Some(m) = max_tokens {
+        body["max_tokens"] = json!(m);
+    }
     if let Some((name, schema)) = schema {
         body["response_format"] = json!({
             "type": "json_schema",
@@ -441,14 +449,14 @@ mod tests {
 
     #[test]
     fn structured_body() {
-        let b = request_body("j", "p", Some(("verdict", verdict_schema())));
+        let b = request_body("j", "p", None, Some(("verdict", verdict_schema())));
         assert_eq!(b["response_format"]["type"], "json_schema");
         assert_eq!(b["response_format"]["json_schema"]["strict"], true);
         assert_eq!(
             b["response_format"]["json_schema"]["schema"]["required"],
             json!(["explanation", "criteria_met"])
         );
-        assert!(request_body("j", "p", None)
+        assert!(request_body("j", "p", None, None)
             .get("response_format")
             .is_none());
     }

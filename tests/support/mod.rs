@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
+#[allow(unused_imports)]
 pub use server::{completion, Action, Request, Script, TestServer};
 
 /// Criteria of every test question: (id, keyword, points, whether it has a rule check).
