@@ -9,7 +9,6 @@
 //! Environment: `BENCH_ROUNDS` (default 5), `BENCH_ITEMS` (default 10000).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::io::{BufRead, Write};

@@ -292,6 +292,7 @@ pub struct Outcome {
 const BATCH: usize = 8192;
 
 /// Grades answer files with the rule judge, streaming.
+#[allow(clippy::type_complexity)]
 pub fn grade_files(
     dataset: &Dataset,
     judge: &RuleJudge,
@@ -411,6 +412,7 @@ struct RecordedVerdict {
 /// Grades from recorded verdicts (SPEC §4): JSONL `{"question_id", "model", "sample",
 /// "criterion_id", "met"}`. When answer files are given, every answer must have verdicts and
 /// every verdict an answer.
+#[allow(clippy::type_complexity)]
 pub fn grade_verdicts(
     dataset: &Dataset,
     verdict_path: &Path,

@@ -261,7 +261,7 @@ mod tests {
         let mut out = Vec::new();
         let mut all = Vec::new();
         while r.read_batch(2, &mut out).unwrap() {
-            all.extend(out.drain(..));
+            all.append(&mut out);
         }
         let expected = lines_of(&data);
         assert_eq!(all.len(), expected.len());

@@ -14,7 +14,9 @@
 //!   "rubric": [{"criterion": "Names Meerut", "points": 5, "check": {"mentions": ["मेरठ", "Meerut"]}},
 //!              {"criterion": "Gives the year 1857", "points": 2, "check": {"number": 1857}},
 //!              {"criterion": "Names Gandhi as a leader", "points": -4, "check": {"mentions": ["गांधी"]}}]}"#;
-//! let loaded = load_from_bytes(vec![("q.jsonl".into(), question.as_bytes().to_vec())], vec![]);
+//! // JSONL: one question per line.
+//! let line = question.replace('\n', " ");
+//! let loaded = load_from_bytes(vec![("q.jsonl".into(), line.into_bytes())], vec![]);
 //! assert_eq!(loaded.errors(), 0);
 //! let q = &loaded.dataset.questions[0];
 //! let verdicts = CompiledRubric::new(q).unwrap().judge("विद्रोह मेरठ से शुरू हुआ।", &mut Scratch::default());

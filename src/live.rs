@@ -20,7 +20,7 @@ use crate::answers::openai::{self, estimate_tokens, GenParams, Usage};
 use crate::answers::Answer;
 use crate::dataset::{Dataset, Question};
 use crate::error::{Error, Result};
-use crate::grade::{grade, Grade, JudgeUsage};
+use crate::grade::{grade, JudgeUsage};
 use crate::http::{CallError, Client, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::jsonl::JsonlWriter;
 use crate::judge::llm::{self, JudgeMode, Template};
@@ -205,7 +205,7 @@ pub fn saved_state(dir: &Path, repair: bool) -> Result<Saved> {
         let mut keep = String::new();
         let mut dropped = 0;
         for line in crate::jsonl::lines_of(&bytes) {
-            let g: Option<Grade> = std::str::from_utf8(&line.bytes)
+            let g: Option<GradeKey> = std::str::from_utf8(&line.bytes)
                 .ok()
                 .and_then(|t| serde_json::from_str(t).ok());
             match g {
@@ -227,6 +227,21 @@ pub fn saved_state(dir: &Path, repair: bool) -> Result<Saved> {
         saved.dropped += dropped;
     }
     Ok(saved)
+}
+
+/// The fields of a grade line that resuming and accounting need (the rest is skipped unparsed,
+/// which keeps rereading a large finished run fast).
+#[derive(serde::Deserialize)]
+struct GradeKey {
+    model: String,
+    question_id: String,
+    sample: u32,
+    complete: bool,
+    #[serde(default)]
+    judge_usage: Option<JudgeUsage>,
+    /// Present on every real grade line; checked so a foreign line is not taken for one.
+    #[allow(dead_code)]
+    criteria: serde::de::IgnoredAny,
 }
 
 /// The items a plan covers, in question order, each with its saved answer when there is one and
@@ -287,6 +302,9 @@ pub struct Outcome {
     pub incomplete: u64,
     /// Lines of an earlier invocation dropped to be redone.
     pub redone: usize,
+    /// Successful answers and complete grades in the run directory now.
+    pub answers_total: u64,
+    pub graded_total: u64,
     pub requests_sent: u64,
     pub retries: u64,
     pub cache_hits: u64,
@@ -456,6 +474,9 @@ pub fn execute(
         graded: c.graded.load(Ordering::Relaxed),
         incomplete: c.incomplete.load(Ordering::Relaxed),
         redone: saved.dropped,
+        answers_total: saved.answers.len() as u64 + c.answered.load(Ordering::Relaxed),
+        graded_total: saved.graded.len() as u64 + c.graded.load(Ordering::Relaxed)
+            - c.incomplete.load(Ordering::Relaxed),
         requests_sent: client.stats.sent.load(Ordering::Relaxed),
         retries: client.stats.retries.load(Ordering::Relaxed),
         cache_hits: client.stats.cache_hits.load(Ordering::Relaxed),
@@ -647,8 +668,7 @@ async fn judge_answer(
                         let judge = sh.plan.judge_side.as_ref();
                         let r = match judge {
                             Some(j) => {
-                                ask_judge(&sh.client, j, &body, &prompt, |t| llm::parse_one(t))
-                                    .await
+                                ask_judge(&sh.client, j, &body, &prompt, llm::parse_one).await
                             }
                             None => Err(Error::Other("no judge".into())),
                         };
@@ -794,7 +814,7 @@ pub fn token_totals(
         for line in crate::jsonl::lines_of(&bytes) {
             let Some(g) = std::str::from_utf8(&line.bytes)
                 .ok()
-                .and_then(|t| serde_json::from_str::<Grade>(t).ok())
+                .and_then(|t| serde_json::from_str::<GradeKey>(t).ok())
             else {
                 continue;
             };

@@ -66,10 +66,10 @@ impl HttpArgs {
         let cache = if self.no_cache {
             None
         } else {
-            match self.cache_dir.clone().or_else(Cache::default_dir) {
-                Some(d) => Some(Cache::new(d)),
-                None => None,
-            }
+            self.cache_dir
+                .clone()
+                .or_else(Cache::default_dir)
+                .map(Cache::new)
         };
         Ok(ClientConfig {
             concurrency: self.concurrency as usize,
@@ -467,8 +467,10 @@ fn execute(
     }
     inputs.answer_files.sort();
     run::create_dir(dir)?;
+    let mut old_counts = BTreeMap::new();
     let started = match run::read_manifest(dir) {
         Ok(old) => {
+            old_counts = old.counts.clone();
             run::check_resume(dir, &old, &results, &inputs)?;
             // Settings an earlier command stored and this one does not use (the model's, when
             // `run` follows `generate`) are kept.
@@ -565,31 +567,31 @@ fn execute(
     count(&mut manifest, "http_requests_sent", outcome.requests_sent);
     count(&mut manifest, "http_retries", outcome.retries);
     count(&mut manifest, "cache_hits", outcome.cache_hits);
-    if let Ok(old) = run::read_manifest(dir) {
-        for k in ["http_requests_sent", "http_retries", "cache_hits"] {
-            count(&mut manifest, k, old.counts.get(k).copied().unwrap_or(0));
+    for (k, v) in &old_counts {
+        if ["http_requests_sent", "http_retries", "cache_hits"].contains(&k.as_str()) {
+            count(&mut manifest, k, *v);
         }
     }
     manifest.counts.insert("questions".into(), ds.len() as u64);
     if !outcome.interrupted {
         manifest.finished_at = Some(run::now());
     }
-    let saved = live::saved_state(dir, false)?;
     manifest
         .counts
-        .insert("answers".into(), saved.answers.len() as u64);
+        .insert("answers".into(), outcome.answers_total);
     manifest
         .counts
-        .insert("graded_complete".into(), saved.graded.len() as u64);
+        .insert("graded_complete".into(), outcome.graded_total);
     run::write_manifest(dir, &manifest)?;
     if outcome.interrupted {
-        ui.note(&format!(
+        // Printed even with -q: without it the user cannot know how to continue.
+        eprintln!(
             "interrupted: {} answered and {} graded in this session; everything written is kept.\n\
              To continue, run the same command again:\n  {}",
             outcome.answered,
             outcome.graded,
             run::shell_quote(command)
-        ));
+        );
         return Err(Error::Interrupted);
     }
     Ok((outcome, ds))

@@ -32,6 +32,7 @@ pub struct ReportArgs {
 }
 
 /// Loads one or more run directories into one dataset and one set of records.
+#[allow(clippy::type_complexity)]
 pub fn load_runs(
     runs: &[PathBuf],
 ) -> Result<(

@@ -317,7 +317,7 @@ impl Client {
         let url = endpoint.chat_url();
         let mut retry = 0u32;
         loop {
-            let started = self.wait_turn(estimated_tokens).await?;
+            self.wait_turn(estimated_tokens).await?;
             let attempt = match self.permits.acquire().await {
                 Ok(_permit) => {
                     // Another task may have hit a 429 while this one queued for a permit.
@@ -332,7 +332,6 @@ impl Client {
                 }
                 Err(_) => return Err(CallError::Stopped),
             };
-            let _ = started;
             match attempt {
                 (Attempt::Ok(v), latency) => {
                     self.overload_streak.store(0, Ordering::Relaxed);
@@ -447,7 +446,7 @@ impl Client {
     }
 
     /// Waits for the run-wide pause and the rate limits.
-    async fn wait_turn(&self, estimated_tokens: u64) -> Result<Instant, CallError> {
+    async fn wait_turn(&self, estimated_tokens: u64) -> Result<(), CallError> {
         let mut at = Instant::now();
         if let Some(rpm) = self.config.rpm.filter(|r| *r > 0.0) {
             at = at.max(self.requests.book(Duration::from_secs_f64(60.0 / rpm)));
@@ -463,7 +462,7 @@ impl Client {
                 if self.stop.is_stopped() {
                     return Err(CallError::Stopped);
                 }
-                return Ok(now);
+                return Ok(());
             }
             self.sleep(target - now).await?;
         }

@@ -425,12 +425,13 @@ mod tests {
         let loaded = crate::dataset::load::load_from_bytes(
             vec![(
                 "q.jsonl".into(),
-                r#"{"id": "q", "language": "hi", "domain": "history", "prompt": "प्रश्न?", "rubric": [{"criterion": "Says {{answer}}", "points": -2.5}]}"#.as_bytes().to_vec(),
+                r#"{"id": "q", "language": "hi", "domain": "history", "prompt": "प्रश्न?", "rubric": [{"criterion": "Answers", "points": 1}, {"criterion": "Says {{answer}}", "points": -2.5}]}"#.as_bytes().to_vec(),
             )],
             vec![],
         );
+        assert_eq!(loaded.errors(), 0, "{:?}", loaded.diagnostics);
         let q = &loaded.dataset.questions[0];
-        let p = render_one(&t, q, "उत्तर {{criterion}}", &q.rubric[0]);
+        let p = render_one(&t, q, "उत्तर {{criterion}}", &q.rubric[1]);
         assert!(p.contains("user: प्रश्न?"));
         assert!(p.contains("<reply>\nउत्तर {{criterion}}\n</reply>"));
         assert!(p.contains("points=\"-2.5\""));
@@ -439,9 +440,9 @@ mod tests {
             &Template::builtin(JudgeMode::Batched),
             q,
             "x",
-            &[&q.rubric[0]],
+            &[&q.rubric[1]],
         );
-        assert!(b.contains("[c1] (-2.5 points) Says {{answer}}"));
+        assert!(b.contains("[c2] (-2.5 points) Says {{answer}}"));
         assert!(Template::from_text("{{answer}}".into(), JudgeMode::PerCriterion).is_err());
         let t = Template::from_text("{{answer}} {{criteria}}".into(), JudgeMode::Batched).unwrap();
         assert_eq!(t.sha256.map(|s| s.len()), Some(64));

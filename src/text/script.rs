@@ -162,7 +162,7 @@ pub fn dominant_script(text: &str) -> Option<(Script, f64)> {
     let (counts, total) = count_letters(text);
     let mut best: Option<(Script, usize)> = None;
     for (script, &count) in Script::ALL.iter().zip(counts.iter()) {
-        if count > 0 && best.map_or(true, |(_, b)| count > b) {
+        if count > 0 && best.is_none_or(|(_, b)| count > b) {
             best = Some((*script, count));
         }
     }

@@ -179,11 +179,6 @@ pub fn kasauti() -> Command {
     c
 }
 
-pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run kasauti");
-    out
-}
-
 pub fn text(o: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
