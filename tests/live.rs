@@ -521,6 +521,63 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A custom judge template reaches the judge, and changing it is refused.
+    let tpl = tmp.path().join("judge.txt");
+    std::fs::write(
+        &tpl,
+        format!(
+            "CUSTOM PREAMBLE\n{}",
+            kasauti::judge::llm::PER_CRITERION_TEMPLATE
+        ),
+    )
+    .unwrap();
+    // This server refuses judge prompts that are not from the custom template.
+    let custom = TestServer::start(
+        Duration::ZERO,
+        1,
+        Arc::new(|r: &Request, _| {
+            let body = r.json().unwrap_or(Value::Null);
+            let prompt = body.pointer("/messages/0/content").and_then(Value::as_str);
+            if body["model"] == "judge" && !prompt.is_some_and(|p| p.starts_with("CUSTOM PREAMBLE"))
+            {
+                return Action::json(
+                    400,
+                    json!({"error": {"message": "not the custom template"}}),
+                );
+            }
+            brain(r)
+        }),
+    );
+    let out2 = tmp.path().join("run2");
+    let args2 = base_args(&custom, &questions, &out2, &cache);
+    let before = custom.requests();
+    let o = kasauti()
+        .args(&args2)
+        .args(["--judge-template", tpl.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(custom.requests() > before);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["inputs"]["judge_template_sha256"]
+            .as_str()
+            .map(str::len),
+        Some(64)
+    );
+    std::fs::write(
+        &tpl,
+        format!("OTHER\n{}", kasauti::judge::llm::PER_CRITERION_TEMPLATE),
+    )
+    .unwrap();
+    let o = kasauti()
+        .args(&args2)
+        .args(["--judge-template", tpl.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("judge template"));
     // Another question set is refused too.
     write_questions(tmp.path(), 5);
     let o = kasauti()

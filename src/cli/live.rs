@@ -523,19 +523,21 @@ fn execute(
     }
     let stop = StopHandle::default();
     install_interrupt(&stop, ui);
+    let mut names = Vec::new();
+    if plan.model.is_some() {
+        names.push("answers");
+    }
+    if plan.judge.is_some() {
+        names.push("verdicts");
+    }
+    let mut made = ui.bars(&names).into_iter();
     let bars = Arc::new(Bars {
-        answers: if plan.model.is_some() {
-            ui.bar(Some(0), "answers")
-        } else {
-            super::Bar(None)
+        answers: match plan.model {
+            Some(_) => made.next().unwrap_or(super::Bar(None)),
+            None => super::Bar(None),
         },
-        verdicts: if plan.judge.is_some() {
-            ui.bar(Some(0), "verdicts")
-        } else {
-            super::Bar(None)
-        },
+        verdicts: made.next().unwrap_or(super::Bar(None)),
     });
-    ui.join_bars(&[&bars.answers, &bars.verdicts]);
     let ds = Arc::new(ds);
     let result = live::execute(
         ds.clone(),

@@ -115,18 +115,34 @@ impl Ui {
         Bar(Some(pb))
     }
 
-    /// Draws several bars together, one line each (a bar drawn alone would overwrite the other).
-    pub fn join_bars(&self, bars: &[&Bar]) {
+    /// Several bars drawn together, one line each (bars drawn apart would overwrite each other).
+    /// Their lengths are set when the work is known.
+    pub fn bars(&self, names: &[&str]) -> Vec<Bar> {
         if !self.progress {
-            return;
+            return names.iter().map(|_| Bar(None)).collect();
         }
         let multi =
             indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
-        for b in bars {
-            if let Some(pb) = &b.0 {
-                multi.add(pb.clone());
-            }
-        }
+        names
+            .iter()
+            .map(|name| {
+                let pb = multi.add(indicatif::ProgressBar::new(0));
+                let template = "{prefix:>10} [{bar:30}] {pos}/{len} {rate} eta {eta} {msg}";
+                if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                    let style = style
+                        .with_key(
+                            "rate",
+                            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = write!(w, "{:.1}/s", s.per_sec());
+                            },
+                        )
+                        .progress_chars("=> ");
+                    pb.set_style(style);
+                }
+                pb.set_prefix(name.to_string());
+                Bar(Some(pb))
+            })
+            .collect()
     }
 
     /// Prints to stdout unless quiet; a closed pipe is not an error.
