@@ -67,6 +67,7 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
                 headers: vec![],
                 body: "not json".into(),
             },
+            (1, 5) => Action::json(200, json!({"error": {"message": "upstream overloaded"}})),
             (2, _) => fail(500),
             (3, _) => fail(400),
             (4, _) => fail(404),
@@ -116,11 +117,15 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
         server.count("/v1/chat/completions", &h)
     };
     assert_eq!(per(0), 6, "five retryable statuses, then success");
-    assert_eq!(per(1), 5, "reset, stall, truncated, not JSON, then success");
+    assert_eq!(
+        per(1),
+        6,
+        "reset, stall, truncated, not JSON, a 200 error body, then success"
+    );
     assert_eq!(per(2), 6, "first attempt and 5 retries");
     assert_eq!((per(3), per(4), per(5)), (1, 1, 1));
-    assert_eq!(Stats::get(&client.stats.retries), 5 + 4 + 5);
-    assert_eq!(Stats::get(&client.stats.sent), 6 + 5 + 6 + 3);
+    assert_eq!(Stats::get(&client.stats.retries), 5 + 5 + 5);
+    assert_eq!(Stats::get(&client.stats.sent), 6 + 6 + 6 + 3);
 }
 
 #[test]

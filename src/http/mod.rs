@@ -519,6 +519,21 @@ impl Client {
         let text = self.redact(&String::from_utf8_lossy(&bytes));
         let outcome = match status {
             200..=299 => match serde_json::from_str::<Value>(&text) {
+                // Some gateways (OpenRouter, LiteLLM) report an upstream failure as a 200 whose
+                // body is only an error object; like a 502, it is worth another try.
+                Ok(v)
+                    if v.get("choices").is_none()
+                        && v.get("error").is_some_and(|e| !e.is_null()) =>
+                {
+                    Attempt::Retry {
+                        reason: format!(
+                            "HTTP {status} with an error body: {}",
+                            server_message(&text)
+                        ),
+                        retry_after,
+                        overloaded: false,
+                    }
+                }
                 Ok(v) => Attempt::Ok(v),
                 Err(e) => Attempt::Retry {
                     reason: format!(
