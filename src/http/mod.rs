@@ -560,7 +560,8 @@ impl Client {
             408 | 429 | 500 | 502 | 503 | 504 => Attempt::Retry {
                 reason: format!("HTTP {status}: {}", server_message(&text)),
                 retry_after,
-                overloaded: status == 429,
+                // A 503 that says when to come back is the server shedding load, as a 429 is.
+                overloaded: status == 429 || (status == 503 && retry_after.is_some()),
             },
             _ => Attempt::Fail(format!("HTTP {status}: {}", server_message(&text))),
         };
