@@ -687,11 +687,32 @@ fn generate_then_grade_with_a_batched_llm_judge() {
             cache.to_str().unwrap(),
             "--samples",
             "2",
+            "--price-prompt",
+            "2.5",
+            "--price-completion",
+            "10",
         ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(jsonl(&gen.join("answers.jsonl")).len(), 18);
+    let answers = jsonl(&gen.join("answers.jsonl"));
+    assert_eq!(answers.len(), 18);
+    // Tokens and cost, summed by hand from the answer lines.
+    let (p, c) = answers.iter().fold((0u64, 0u64), |(p, c), a| {
+        (
+            p + a["usage"]["prompt_tokens"].as_u64().unwrap(),
+            c + a["usage"]["completion_tokens"].as_u64().unwrap(),
+        )
+    });
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(gen.join("run.json")).unwrap()).unwrap();
+    let t = &manifest["tokens"]["answerer"]["model"];
+    assert_eq!(
+        (t["prompt"].as_u64(), t["completion"].as_u64()),
+        (Some(p), Some(c))
+    );
+    let cost = (p as f64 * 2.5 + c as f64 * 10.0) / 1e6;
+    assert!((t["cost"].as_f64().unwrap() - cost).abs() < 1e-12);
     assert!(!gen.join("grades.jsonl").exists());
     let graded = tmp.path().join("graded");
     let before = server.requests();
