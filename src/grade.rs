@@ -58,6 +58,18 @@ pub struct Grade {
     /// False when a verdict is `null` (a judge failed).
     pub complete: bool,
     pub criteria: Vec<CriterionGrade>,
+    /// Tokens the judge model spent on this answer (live judging only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_usage: Option<JudgeUsage>,
+}
+
+/// What judging one answer cost: tokens over every judge reply, unusable ones included, and the
+/// number of replies (from the server or the cache).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct JudgeUsage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub replies: u64,
 }
 
 /// The score of one answer from its verdicts (SPEC §4, HealthBench's formula, not clipped):
@@ -115,6 +127,7 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
                 error: v.error,
             })
             .collect(),
+        judge_usage: None,
     }
 }
 
@@ -595,6 +608,7 @@ struct RecordedVerdict {
 /// Grades from recorded verdicts (SPEC §4): JSONL `{"question_id", "model", "sample",
 /// "criterion_id", "met"}`. When answer files are given, every answer must have verdicts and
 /// every verdict an answer.
+#[allow(clippy::type_complexity)]
 pub fn grade_verdicts(
     dataset: &Dataset,
     verdict_path: &Path,

@@ -285,6 +285,8 @@ fn parse_csv_record(
         error,
         usage: None,
         latency_ms,
+        finish_reason: None,
+        refusal: false,
     })
 }
 
@@ -305,6 +307,10 @@ struct Fast {
     usage: Option<Value>,
     #[serde(default)]
     latency_ms: Option<f64>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    refusal: Option<bool>,
 }
 
 /// Parses one JSONL answer line.
@@ -327,6 +333,8 @@ pub fn parse_jsonl_line(
                 error: f.error,
                 usage: f.usage,
                 latency_ms: f.latency_ms,
+                finish_reason: f.finish_reason,
+                refusal: f.refusal.unwrap_or(false),
             });
         }
     }
@@ -418,8 +426,13 @@ fn slow_parse(
         sample,
         answer,
         error,
-        usage: o.get("usage").cloned(),
+        usage: o.get("usage").cloned().filter(|u| !u.is_null()),
         latency_ms,
+        finish_reason: o
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        refusal: o.get("refusal").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 

@@ -22,9 +22,10 @@ pub struct GradeArgs {
     /// Model name for answers that carry none (default: the file's stem).
     #[arg(long)]
     pub model: Option<String>,
-    /// Judge: `rules` (offline checks). Judge models over HTTP come with `--judge-model`.
-    #[arg(long, default_value = "rules", value_parser = ["rules"])]
-    pub judge: String,
+    #[command(flatten)]
+    pub judge: super::live::JudgeArgs,
+    #[command(flatten)]
+    pub http: super::live::HttpArgs,
     /// Score from verdicts decided elsewhere (JSONL: question_id, model, sample, criterion_id, met).
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
@@ -48,6 +49,15 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
     let dir = a.out.clone().unwrap_or_else(run::default_dir);
+    let with_model = a.verdicts.is_none()
+        && (a.judge.judge_model.is_some()
+            || matches!(
+                a.judge.judge,
+                Some(super::live::JudgeArg::Llm | super::live::JudgeArg::Hybrid)
+            ));
+    if with_model {
+        return grade_with_model(a, ui, command, ds, skipped_data, &dir);
+    }
     run::create_dir(&dir)?;
     // Grading from files is deterministic and fast, so a rerun starts the file afresh.
     let grades_path = dir.join(run::GRADES);
@@ -95,7 +105,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         json!(if a.verdicts.is_some() {
             "verdicts"
         } else {
-            a.judge.as_str()
+            "rules"
         }),
     );
     settings.insert(
@@ -167,4 +177,74 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     clock.lap("statistics and reports");
     ui.note(&format!("run directory: {}", dir.display()));
     Ok(if problems { 1 } else { 0 })
+}
+
+/// Reads every answer (they are few next to what a judge model costs) and judges them with the
+/// judge model, resumably.
+fn grade_with_model(
+    a: &GradeArgs,
+    ui: &Ui,
+    command: &[String],
+    ds: crate::dataset::Dataset,
+    skipped_data: usize,
+    dir: &std::path::Path,
+) -> Result<i32> {
+    let mut files = AnswerFiles::open(&a.answers, a.model.clone())?;
+    let mut answers = Vec::new();
+    let mut diags = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let batch = files.next_batch(8192)?;
+        if batch.is_empty() {
+            break;
+        }
+        for item in batch {
+            match item {
+                Err(d) => diags.push(d),
+                Ok(loc) => {
+                    let path = &files.paths[loc.file as usize];
+                    let an = loc.answer;
+                    if ds.position(&an.question_id).is_none() {
+                        diags.push(crate::error::Diagnostic::error(
+                            path,
+                            Some(loc.line),
+                            Some("question_id"),
+                            format!("answer to unknown question `{}`", an.question_id),
+                        ));
+                        continue;
+                    }
+                    if !seen.insert((an.model.clone(), an.question_id.clone(), an.sample)) {
+                        diags.push(crate::error::Diagnostic::error(
+                            path,
+                            Some(loc.line),
+                            Some("question_id"),
+                            format!(
+                                "duplicate answer for model `{}`, question `{}`, sample {}",
+                                an.model, an.question_id, an.sample
+                            ),
+                        ));
+                        continue;
+                    }
+                    answers.push(an);
+                }
+            }
+        }
+    }
+    if !diags.is_empty() && !a.data.skip_invalid {
+        return Err(Error::Input(diags));
+    }
+    print_diagnostics(ui, &diags, 50);
+    super::live::grade_with_judge(
+        ds,
+        skipped_data + diags.len(),
+        answers,
+        files.paths.clone(),
+        &a.judge,
+        &a.http,
+        dir,
+        a.missing,
+        &a.format,
+        ui,
+        command,
+    )
 }

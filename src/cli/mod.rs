@@ -4,6 +4,7 @@
 mod calibrate;
 mod compare;
 mod grade;
+mod live;
 mod report;
 mod validate;
 
@@ -33,8 +34,12 @@ pub struct Cli {
 pub enum Command {
     /// Check question sets and rubrics and report every problem.
     Validate(validate::ValidateArgs),
-    /// Grade saved answers (rule judge, or recorded verdicts) and write a run directory.
+    /// Grade saved answers (rule judge, a judge model, or recorded verdicts) into a run directory.
     Grade(grade::GradeArgs),
+    /// Ask a model served over an OpenAI-compatible API for answers (no grading).
+    Generate(live::GenerateArgs),
+    /// Ask a model for answers, grade them (rules and/or a judge model) and report.
+    Run(live::RunArgs),
     /// Rebuild reports from one or more run directories.
     Report(report::ReportArgs),
     /// Compare two runs: paired differences per language and domain, with intervals and p-values.
@@ -116,6 +121,36 @@ impl Ui {
         Bar(Some(pb))
     }
 
+    /// Several bars drawn together, one line each (bars drawn apart would overwrite each other).
+    /// Their lengths are set when the work is known.
+    pub fn bars(&self, names: &[&str]) -> Vec<Bar> {
+        if !self.progress {
+            return names.iter().map(|_| Bar(None)).collect();
+        }
+        let multi =
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+        names
+            .iter()
+            .map(|name| {
+                let pb = multi.add(indicatif::ProgressBar::new(0));
+                let template = "{prefix:>10} [{bar:30}] {pos}/{len} {rate} eta {eta} {msg}";
+                if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                    let style = style
+                        .with_key(
+                            "rate",
+                            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = write!(w, "{:.1}/s", s.per_sec());
+                            },
+                        )
+                        .progress_chars("=> ");
+                    pb.set_style(style);
+                }
+                pb.set_prefix(name.to_string());
+                Bar(Some(pb))
+            })
+            .collect()
+    }
+
     /// Prints to stdout unless quiet; a closed pipe is not an error.
     pub fn out(&self, s: &str) {
         if !self.quiet {
@@ -174,6 +209,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
         Command::Report(a) => report::run(a, &ui),
         Command::Compare(a) => compare::run(a, &ui),
         Command::Calibrate(a) => calibrate::run(a, &ui),
+        Command::Generate(a) => live::generate(a, &ui, &command),
+        Command::Run(a) => live::run_cmd(a, &ui, &command),
     };
     match result {
         Ok(code) => code,

@@ -71,8 +71,7 @@ pub fn load_runs(runs: &[PathBuf]) -> Result<LoadedRuns> {
                 }
             }
         }
-        let mut r = Records::default();
-        run::read_grades(dir, &ds, &mut r)?;
+        let r = run::read_records(dir, &ds)?;
         for (k, v) in run::tokens_of(&m) {
             let t = tokens.entry(k).or_default();
             t.model.prompt += v.model.prompt;

@@ -3,6 +3,7 @@
 //! The offline rule judge ([`rules`]) lives here; judge models over HTTP live in the live
 //! evaluation path. Both produce [`Verdict`]s, which [`crate::grade`] turns into scores.
 
+pub mod llm;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};

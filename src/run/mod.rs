@@ -180,3 +180,169 @@ pub fn tokens_of(m: &Manifest) -> HashMap<String, Tokens> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+/// Adds the items of `answers.jsonl` that failed (no answer, an error) and have no grade to the
+/// records, so reports list them as failed with their reason.
+pub fn read_failures(dir: &Path, ds: &Dataset, records: &mut Records) -> Result<usize> {
+    let p = dir.join(ANSWERS);
+    if !p.exists() {
+        return Ok(0);
+    }
+    let graded: std::collections::HashSet<(u32, u32, u32)> = records
+        .items
+        .iter()
+        .map(|i| (i.model, i.question, i.sample))
+        .collect();
+    let mut n = 0;
+    for a in read_answer_lines(&p)? {
+        let Some(error) = a.error.filter(|_| a.answer.is_none()) else {
+            continue;
+        };
+        let Some(qi) = ds.position(&a.question_id) else {
+            continue;
+        };
+        let m = records.model_id(&a.model);
+        if graded.contains(&(m, qi, a.sample)) {
+            continue;
+        }
+        records.push_failed(m, qi, a.sample, error);
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Every well-formed line of an `answers.jsonl` (a torn or foreign line is skipped).
+pub fn read_answer_lines(p: &Path) -> Result<Vec<crate::answers::Answer>> {
+    let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+    Ok(crate::jsonl::lines_of(&bytes)
+        .iter()
+        .filter_map(|l| crate::answers::files::parse_jsonl_line(p, l, "").ok())
+        .filter(|a| !a.model.is_empty())
+        .collect())
+}
+
+/// Grades and failures of a run directory, as reports need them.
+pub fn read_records(dir: &Path, ds: &Dataset) -> Result<Records> {
+    let mut r = Records::default();
+    read_grades(dir, ds, &mut r)?;
+    read_failures(dir, ds, &mut r)?;
+    Ok(r)
+}
+
+/// Compares the settings that shape results with those a run directory was started with, and
+/// refuses to continue when any differ, naming each. Settings absent on one side are fine: a
+/// `run` may grade what a `generate` answered.
+pub fn check_resume(
+    dir: &Path,
+    old: &Manifest,
+    results: &BTreeMap<String, serde_json::Value>,
+    inputs: &Inputs,
+) -> Result<()> {
+    let mut changed = Vec::new();
+    let digests = [
+        (
+            "question set",
+            &old.inputs.questions_sha256,
+            &inputs.questions_sha256,
+        ),
+        (
+            "rubrics",
+            &old.inputs.rubrics_sha256,
+            &inputs.rubrics_sha256,
+        ),
+    ];
+    for (what, a, b) in digests {
+        if a != b {
+            changed.push(format!("{what} (its SHA-256 differs)"));
+        }
+    }
+    let old_results = old
+        .settings
+        .get("results")
+        .and_then(|v| v.as_object())
+        .cloned()
+        .unwrap_or_default();
+    if old.inputs.judge_template_sha256 != inputs.judge_template_sha256
+        && old_results.contains_key("judge_model")
+        && results.contains_key("judge_model")
+    {
+        changed.push("judge template".into());
+    }
+    for (k, v) in results {
+        if let Some(before) = old_results.get(k) {
+            if before != v {
+                changed.push(format!("{k} (was {before}, now {v})"));
+            }
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} holds a run with different settings, so it cannot be continued with these: {}.\n\
+         Use another --out for a new run, or rerun with the original settings (see the command \
+         in {}).",
+        dir.display(),
+        changed.join("; "),
+        dir.join(MANIFEST).display()
+    )))
+}
+
+/// Quotes a command line for a POSIX shell, so a printed resume command can be pasted.
+pub fn shell_quote(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            let safe = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+            if safe {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_refuses_changes_by_name() {
+        let mut old = Manifest::default();
+        old.inputs.questions_sha256 = "a".into();
+        old.settings.insert(
+            "results".into(),
+            serde_json::json!({"model": "m1", "samples": 2}),
+        );
+        let inputs = old.inputs.clone();
+        let mut results = BTreeMap::new();
+        results.insert("model".to_string(), serde_json::json!("m1"));
+        results.insert("samples".to_string(), serde_json::json!(2));
+        results.insert("judge_model".to_string(), serde_json::json!("j"));
+        assert!(check_resume(Path::new("r"), &old, &results, &inputs).is_ok());
+        results.insert("model".to_string(), serde_json::json!("m2"));
+        let mut changed_inputs = inputs.clone();
+        changed_inputs.questions_sha256 = "b".into();
+        let e = check_resume(Path::new("r"), &old, &results, &changed_inputs)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model (was \"m1\", now \"m2\")"), "{e}");
+        assert!(e.contains("question set"), "{e}");
+        assert!(!e.contains("samples"), "{e}");
+    }
+
+    #[test]
+    fn quoting() {
+        let q = shell_quote(&[
+            "kasauti".into(),
+            "--out".into(),
+            "runs/a b".into(),
+            "--system-prompt".into(),
+            "it's".into(),
+        ]);
+        assert_eq!(q, r"kasauti --out 'runs/a b' --system-prompt 'it'\''s'");
+    }
+}

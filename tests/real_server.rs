@@ -1,0 +1,188 @@
+//! Compatibility with a real OpenAI-compatible server: llama.cpp's `llama-server` serving a tiny
+//! random-weight model (built by `/work/shared/tools/llama-server/setup.sh`, or any directory in
+//! `KASAUTI_REALSERVER_DIR` with `build/bin/llama-server` and `tiny-random-llama.gguf`). The
+//! test skips, saying so, when the server is not built.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn server_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("KASAUTI_REALSERVER_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .map(|c| c.join("kasauti-realserver"))
+        })?;
+    (dir.join("build/bin/llama-server").is_file() && dir.join("tiny-random-llama.gguf").is_file())
+        .then_some(dir)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req =
+        format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.starts_with("HTTP/1.1 200")
+}
+
+fn start(dir: &std::path::Path) -> (Server, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(dir.join("build/bin/llama-server"))
+        .args(["-m", dir.join("tiny-random-llama.gguf").to_str().unwrap()])
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["-c", "8192", "-np", "4", "--alias", "tiny-random-llama"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start llama-server");
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !healthy(port) {
+        assert!(Instant::now() < deadline, "llama-server did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (server, port)
+}
+
+#[test]
+fn llama_cpp_server_answers_and_judges() {
+    let Some(dir) = server_dir() else {
+        println!(
+            "SKIPPED: llama.cpp's llama-server is not built (run \
+             /work/shared/tools/llama-server/setup.sh, or set KASAUTI_REALSERVER_DIR)"
+        );
+        return;
+    };
+    let (_server, port) = start(&dir);
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 4);
+    for mode in ["per-criterion", "batched"] {
+        let out = tmp.path().join(mode);
+        let o = kasauti()
+            .args(["run", "--base-url", &base, "--model", "tiny-random-llama"])
+            .args(["--max-tokens", "24", "--seed", "7", "--samples", "2"])
+            .args([
+                "--judge",
+                "llm",
+                "--judge-model",
+                "tiny-random-llama",
+                "--judge-structured",
+            ])
+            .args([
+                "--judge-mode",
+                mode,
+                "--judge-max-tokens",
+                "512",
+                "--concurrency",
+                "4",
+            ])
+            .args([
+                "--questions",
+                questions.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args([
+                "--cache-dir",
+                tmp.path().join("cache").to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{mode}: {}", text(&o));
+        let answers = jsonl(&out.join("answers.jsonl"));
+        assert_eq!(answers.len(), 8);
+        for a in &answers {
+            assert!(a["answer"].is_string(), "{a}");
+            assert!(
+                a["usage"]["completion_tokens"].as_u64().unwrap() <= 24,
+                "{a}"
+            );
+            assert!(a["finish_reason"].is_string());
+        }
+        // Structured output: every verdict is a usable reply, decided by the judge.
+        let grades = jsonl(&out.join("grades.jsonl"));
+        assert_eq!(grades.len(), 8);
+        for g in &grades {
+            assert_eq!(g["complete"], true, "{mode}: {g}");
+            for c in g["criteria"].as_array().unwrap() {
+                assert_eq!(c["source"], "judge:tiny-random-llama");
+                assert!(c["met"].is_boolean());
+            }
+        }
+    }
+    // The seed is honoured: without the cache, the same seeds give the same answers.
+    let again = tmp.path().join("again");
+    let o = kasauti()
+        .args([
+            "generate",
+            "--base-url",
+            &base,
+            "--model",
+            "tiny-random-llama",
+        ])
+        .args([
+            "--max-tokens",
+            "24",
+            "--seed",
+            "7",
+            "--samples",
+            "2",
+            "--no-cache",
+        ])
+        .args([
+            "--questions",
+            questions.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let texts = |p: &std::path::Path| {
+        let mut v: Vec<(String, u64, String)> = jsonl(&p.join("answers.jsonl"))
+            .iter()
+            .map(|a| {
+                (
+                    a["question_id"].as_str().unwrap().to_string(),
+                    a["sample"].as_u64().unwrap(),
+                    a["answer"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(texts(&again), texts(&tmp.path().join("per-criterion")));
+}
