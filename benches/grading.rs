@@ -112,7 +112,8 @@ fn main() {
             rss.iter().cloned().fold(0.0, f64::max),
         );
         println!(
-            "threads={threads}: wall median {w:.2} s (runs: {}), cpu {c:.2} s, peak RSS {m:.0} MiB",
+            "threads={threads} ({}): wall median {w:.2} s (runs: {}), cpu {c:.2} s, peak RSS {m:.0} MiB",
+            if threads == 1 { "pinned to one core" } else { "two cores" },
             walls
                 .iter()
                 .map(|x| format!("{x:.2}"))

@@ -161,19 +161,25 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         counts,
         tokens: BTreeMap::new(),
     };
-    run::write_dataset(&dir, &ds)?;
     run::write_manifest(&dir, &manifest)?;
-    clock.lap("manifest");
-    let problems = super::report::finish(
-        &dir,
-        &ds,
-        &outcome.records,
-        a.missing == MissingPolicy::Zero,
-        skipped,
-        &Default::default(),
-        &a.format,
-        ui,
-    )?;
+    // The dataset snapshot is written beside the statistics (nothing in them reads it).
+    let problems = std::thread::scope(|scope| -> Result<bool> {
+        let snapshot = scope.spawn(|| run::write_dataset(&dir, &ds));
+        let problems = super::report::finish(
+            &dir,
+            &ds,
+            &outcome.records,
+            a.missing == MissingPolicy::Zero,
+            skipped,
+            &Default::default(),
+            &a.format,
+            ui,
+        );
+        snapshot
+            .join()
+            .map_err(|_| Error::Other("the dataset writer thread panicked".into()))??;
+        problems
+    })?;
     clock.lap("statistics and reports");
     ui.note(&format!("run directory: {}", dir.display()));
     Ok(if problems { 1 } else { 0 })
