@@ -41,18 +41,7 @@ const LANGS: [(&str, u32, &str); 12] = [
     ("te", 0x0C00, "Telu"),
 ];
 
-const DOMAINS: [&str; 10] = [
-    "architecture_and_design",
-    "arts_and_culture",
-    "everyday_life",
-    "food_and_cuisine",
-    "history",
-    "law_and_ethics",
-    "literature_and_linguistics",
-    "media_and_entertainment",
-    "religion_and_spirituality",
-    "sports_and_recreation",
-];
+use kasauti::dataset::DOMAINS;
 
 /// A pseudo-word in a script: consonant + vowel sign syllables (Latin: lowercase letters).
 fn word(rng: &mut Rng, base: u32) -> String {

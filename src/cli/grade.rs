@@ -138,23 +138,9 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         command: command.to_vec(),
         settings,
         inputs: Inputs {
-            questions_sha256: ds.digest("questions"),
-            rubrics_sha256: ds.digest("rubrics"),
-            judge_template_sha256: None,
-            question_files: ds
-                .sources
-                .iter()
-                .filter(|s| s.kind == "questions")
-                .map(|s| s.path.clone())
-                .collect(),
-            rubric_files: ds
-                .sources
-                .iter()
-                .filter(|s| s.kind == "rubrics")
-                .map(|s| s.path.clone())
-                .collect(),
             answer_files: files.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
             verdict_file: a.verdicts.clone(),
+            ..Inputs::for_dataset(&ds)
         },
         started_at: started,
         finished_at: Some(run::now()),

@@ -358,26 +358,11 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
 
 fn inputs_of(ds: &Dataset, plan: &Plan) -> Inputs {
     Inputs {
-        questions_sha256: ds.digest("questions"),
-        rubrics_sha256: ds.digest("rubrics"),
         judge_template_sha256: plan
             .judge_side
             .as_ref()
             .and_then(|j| j.template.sha256.clone()),
-        question_files: ds
-            .sources
-            .iter()
-            .filter(|s| s.kind == "questions")
-            .map(|s| s.path.clone())
-            .collect(),
-        rubric_files: ds
-            .sources
-            .iter()
-            .filter(|s| s.kind == "rubrics")
-            .map(|s| s.path.clone())
-            .collect(),
-        answer_files: Vec::new(),
-        verdict_file: None,
+        ..Inputs::for_dataset(ds)
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
 use super::{Comparison, CriterionChange, Difference, ModelComparison};
-use crate::dataset::language_name;
+use crate::dataset::language::language_label as lang_label;
 use crate::error::{Error, Result};
 use crate::report::html::esc;
 use crate::report::pct;
@@ -27,15 +27,6 @@ fn p_text(d: &Difference) -> String {
         "<0.001".into()
     } else {
         format!("{:.3}", d.p_value)
-    }
-}
-
-fn lang_label(code: &str) -> String {
-    let name = language_name(code);
-    if name == code {
-        code.to_string()
-    } else {
-        format!("{name} ({code})")
     }
 }
 

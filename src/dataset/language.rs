@@ -146,6 +146,16 @@ pub fn language_name(code: &str) -> &str {
     known_language(code).map(|l| l.name).unwrap_or(code)
 }
 
+/// "Hindi (hi)" for a bundled language, the code itself for others.
+pub fn language_label(code: &str) -> String {
+    let name = language_name(code);
+    if name == code {
+        code.to_string()
+    } else {
+        format!("{name} ({code})")
+    }
+}
+
 /// Whether a domain id is one of IndQA's ten.
 pub fn is_known_domain(domain: &str) -> bool {
     DOMAINS.contains(&domain)

@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::{pct, Details, Exporter, ModelReport, Report, ReportInput};
-use crate::dataset::{language_name, Prompt};
+use crate::dataset::language::language_label as lang_label;
+use crate::dataset::Prompt;
 use crate::error::Result;
 use crate::stats::GroupStats;
 
@@ -83,15 +84,6 @@ pub fn script_json(v: &Value) -> String {
 /// `report.json` exactly.
 fn num(x: f64) -> String {
     format!("{x}")
-}
-
-fn lang_label(code: &str) -> String {
-    let name = language_name(code);
-    if name == code {
-        code.to_string()
-    } else {
-        format!("{name} ({code})")
-    }
 }
 
 fn domain_label(d: &str) -> String {

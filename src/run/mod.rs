@@ -33,6 +33,26 @@ pub struct Inputs {
     pub verdict_file: Option<PathBuf>,
 }
 
+impl Inputs {
+    /// The digests and file lists of a question set (no answers, verdicts or template yet).
+    pub fn for_dataset(ds: &Dataset) -> Inputs {
+        let files = |kind: &str| {
+            ds.sources
+                .iter()
+                .filter(|s| s.kind == kind)
+                .map(|s| s.path.clone())
+                .collect()
+        };
+        Inputs {
+            questions_sha256: ds.digest("questions"),
+            rubrics_sha256: ds.digest("rubrics"),
+            question_files: files("questions"),
+            rubric_files: files("rubrics"),
+            ..Inputs::default()
+        }
+    }
+}
+
 /// `run.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
