@@ -292,3 +292,59 @@ fn model_pairing_needs_a_choice_when_names_differ() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Shards of one evaluation, given as a comma-separated list, compare exactly like the whole run.
+#[test]
+fn shards_given_together_compare_like_the_whole_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    setup(d);
+    let a = std::fs::read_to_string(d.join("a.jsonl")).unwrap();
+    let lines: Vec<&str> = a.lines().collect();
+    write(&d.join("a1.jsonl"), &(lines[..3].join("\n") + "\n"));
+    write(&d.join("a2.jsonl"), &(lines[3..].join("\n") + "\n"));
+    for (ans, out) in [("a1.jsonl", "runA1"), ("a2.jsonl", "runA2")] {
+        ok(&kasauti(
+            d,
+            &[
+                "-q",
+                "grade",
+                "--answers",
+                ans,
+                "--model",
+                "m-old",
+                "--questions",
+                "q.jsonl",
+                "--out",
+                out,
+                "--format",
+                "json",
+            ],
+        ));
+    }
+    ok(&kasauti(
+        d,
+        &[
+            "compare", "runA", "runB", "--format", "json", "--out", "whole",
+        ],
+    ));
+    ok(&kasauti(
+        d,
+        &[
+            "compare",
+            "runA1,runA2",
+            "runB",
+            "--format",
+            "json",
+            "--out",
+            "shards",
+        ],
+    ));
+    let read = |dir: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(dir).join("compare.json")).unwrap())
+            .unwrap()
+    };
+    let (whole, shards) = (read("whole"), read("shards"));
+    assert_eq!(whole["comparisons"], shards["comparisons"]);
+    assert_eq!(shards["comparisons"][0]["paired"], 6);
+}

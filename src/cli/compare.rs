@@ -11,10 +11,11 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline run directory (A).
+    /// The baseline run directory (A); several, comma-separated (shards of one evaluation), are
+    /// merged.
     #[arg(value_name = "RUN_A")]
     pub run_a: PathBuf,
-    /// The run compared with it (B); differences are B − A.
+    /// The run compared with it (B), or several comma-separated; differences are B − A.
     #[arg(value_name = "RUN_B")]
     pub run_b: PathBuf,
     /// The model of run A to compare (needed when A has several and they cannot be paired by name).
@@ -43,6 +44,19 @@ pub struct CompareArgs {
     pub top: usize,
 }
 
+/// One side's run directories: the path itself when it exists, else its comma-separated parts
+/// (so a directory whose name holds a comma still works).
+fn run_list(p: &std::path::Path) -> Vec<PathBuf> {
+    if p.exists() {
+        return vec![p.to_path_buf()];
+    }
+    let s = p.to_string_lossy();
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
 pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
     let fmts = formats(&a.format);
     // Checked before any work, so a typo never leaves half the files written.
@@ -54,8 +68,8 @@ pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
             "unknown compare format `{bad}` (expected table, md, json or html)"
         )));
     }
-    let (ds_a, rec_a, _, _) = super::report::load_runs(std::slice::from_ref(&a.run_a))?;
-    let (ds_b, rec_b, _, _) = super::report::load_runs(std::slice::from_ref(&a.run_b))?;
+    let (ds_a, rec_a, _, _) = super::report::load_runs(&run_list(&a.run_a))?;
+    let (ds_b, rec_b, _, _) = super::report::load_runs(&run_list(&a.run_b))?;
     let pairing = compare::pair_models(
         &rec_a.models,
         &rec_b.models,
