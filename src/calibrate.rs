@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,8 @@ use sha2::{Digest, Sha256};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{parse_object, short_json, LineReader};
+use crate::judge::Verdict;
+use crate::live::{JudgeKind, JudgeSide, JudgeTask, JudgedTasks, Setup};
 
 /// One labelled item: an answer, a criterion, and the raters' labels (`met` or not).
 #[derive(Debug, Clone, PartialEq)]
@@ -438,8 +441,8 @@ pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
     Ok(out)
 }
 
-/// Where the judge's verdicts for labelled items come from: recorded verdicts now; a live judge
-/// model implements the same trait.
+/// Where the judge's verdicts for labelled items come from: recorded verdicts
+/// ([`RecordedVerdicts`]) or a judge run live on the items ([`LiveJudge`]).
 pub trait VerdictSource {
     /// How the source is named in output.
     fn name(&self) -> String;
@@ -617,6 +620,143 @@ impl VerdictSource for RecordedVerdicts {
         }
         Ok(out.into_iter().map(|v| v.flatten()).collect())
     }
+}
+
+/// A judge run live on the labelled items (`calibrate --judge-model`): every labelled answer is
+/// judged through [`crate::live::Judging`], the code path of `grade` and `run` (same prompts,
+/// modes, retries of unusable replies, HTTP client, cache and key redaction).
+///
+/// Each distinct (question, answer) is one task. In per-criterion mode only the labelled criteria
+/// are asked, one request each, exactly the request grading that answer would send for them; in
+/// batched mode the answer's whole rubric is asked in one request, as grading does, and the
+/// labelled criteria are read from the reply. A verdict still `null` after the judge retries (or
+/// whose request failed) is undecided.
+pub struct LiveJudge {
+    /// The question set the labels refer to.
+    pub ds: Arc<Dataset>,
+    /// Which judge decides (`llm` for calibration unless asked otherwise).
+    pub kind: JudgeKind,
+    /// The judge model (`None` only for the rule judge).
+    pub judge: Option<JudgeSide>,
+    /// Client settings, keys, stop handle and progress; used once, by [`VerdictSource::verdicts`].
+    pub setup: Option<Setup>,
+    /// After [`VerdictSource::verdicts`]: each item's full verdict (explanation, or why it is
+    /// `null`), in the items' order.
+    pub details: Vec<Verdict>,
+    /// After [`VerdictSource::verdicts`]: requests, retries, cache hits and tokens.
+    pub outcome: JudgedTasks,
+}
+
+impl LiveJudge {
+    /// A live judge over `ds`, to be run once.
+    pub fn new(ds: Arc<Dataset>, kind: JudgeKind, judge: Option<JudgeSide>, setup: Setup) -> Self {
+        LiveJudge {
+            ds,
+            kind,
+            judge,
+            setup: Some(setup),
+            details: Vec::new(),
+            outcome: JudgedTasks::default(),
+        }
+    }
+}
+
+impl VerdictSource for LiveJudge {
+    fn name(&self) -> String {
+        let model = self
+            .judge
+            .as_ref()
+            .map(|j| format!("judge model {}, {}", j.model, j.mode.as_str()));
+        match (self.kind, model) {
+            (JudgeKind::Rules, _) | (_, None) => "rule checks".to_string(),
+            (JudgeKind::Llm, Some(m)) => m,
+            (JudgeKind::Hybrid, Some(m)) => format!("rule checks, else {m}"),
+        }
+    }
+
+    fn verdicts(&mut self, items: &[LabelledItem]) -> Result<Vec<Option<bool>>> {
+        let Some(setup) = self.setup.take() else {
+            return Err(Error::Other(
+                "a live judge runs once; make a new one to judge again".into(),
+            ));
+        };
+        let mut tasks: Vec<JudgeTask> = Vec::new();
+        let mut task_of: HashMap<(u32, &str), usize> = HashMap::new();
+        // For each item: its task and the criterion's position in the rubric.
+        let mut place: Vec<(usize, usize)> = Vec::with_capacity(items.len());
+        for it in items {
+            let found = self.ds.position(&it.question_id).and_then(|qi| {
+                let q = self.ds.questions.get(qi as usize)?;
+                let ci = q.rubric.iter().position(|c| c.id == it.criterion_id)?;
+                Some((qi, ci))
+            });
+            let Some((qi, ci)) = found else {
+                return Err(Error::Input(vec![Diagnostic::error(
+                    &it.file,
+                    Some(it.line),
+                    Some("criterion_id"),
+                    format!(
+                        "question `{}` with criterion `{}` is not in the question set",
+                        it.question_id, it.criterion_id
+                    ),
+                )]));
+            };
+            let t = *task_of.entry((qi, it.answer.as_str())).or_insert_with(|| {
+                tasks.push(JudgeTask {
+                    question: qi,
+                    answer: it.answer.clone(),
+                    criteria: Vec::new(),
+                });
+                tasks.len() - 1
+            });
+            if !tasks[t].criteria.contains(&ci) {
+                tasks[t].criteria.push(ci);
+            }
+            place.push((t, ci));
+        }
+        self.outcome =
+            crate::live::judge_tasks(self.ds.clone(), self.kind, self.judge.clone(), tasks, setup)?;
+        if self.outcome.interrupted {
+            return Err(Error::Interrupted);
+        }
+        let mut out = Vec::with_capacity(items.len());
+        self.details = Vec::with_capacity(items.len());
+        for &(t, ci) in &place {
+            let v = self
+                .outcome
+                .verdicts
+                .get(t)
+                .and_then(Option::as_ref)
+                .and_then(|vs| vs.get(ci))
+                .cloned()
+                .unwrap_or_else(Verdict::unjudged);
+            out.push(v.met);
+            self.details.push(v);
+        }
+        Ok(out)
+    }
+}
+
+/// Writes verdicts in the recorded-verdicts format that [`RecordedVerdicts`] reads (one line per
+/// labelled item, keyed by question, criterion and `answer_sha256`; `met` may be `null`), with
+/// each verdict's `source`, `explanation` and `error` alongside, so a calibration can be scored
+/// again (`calibrate --verdicts FILE`) without asking the judge. Written whole and atomically.
+pub fn write_verdicts(path: &Path, items: &[LabelledItem], verdicts: &[Verdict]) -> Result<()> {
+    let mut s = String::new();
+    for (it, v) in items.iter().zip(verdicts) {
+        let line = serde_json::json!({
+            "question_id": it.question_id,
+            "criterion_id": it.criterion_id,
+            "answer_sha256": answer_sha256(&it.answer),
+            "met": v.met,
+            "source": v.source,
+            "explanation": v.explanation,
+            "error": v.error,
+        });
+        s.push_str(&line.to_string());
+        s.push('\n');
+    }
+    crate::report::write_atomic(path, &s)
 }
 
 #[cfg(test)]

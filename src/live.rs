@@ -314,7 +314,8 @@ struct Shared {
     ds: Arc<Dataset>,
     plan: Plan,
     client: Arc<Client>,
-    rules: Option<RuleJudge>,
+    /// How answers are judged; `None` for `generate`.
+    judging: Option<Judging>,
     answers: Option<Mutex<JsonlWriter>>,
     grades: Option<Mutex<JsonlWriter>>,
     progress: Arc<dyn LiveProgress>,
@@ -370,12 +371,6 @@ pub fn execute(
     } else {
         0
     };
-    let rules = match plan.judge {
-        Some(JudgeKind::Rules | JudgeKind::Hybrid) => {
-            Some(RuleJudge::new(&ds).map_err(Error::Other)?)
-        }
-        _ => None,
-    };
     let answers = if plan.model.is_some() {
         Some(Mutex::new(JsonlWriter::append(&dir.join(run::ANSWERS))?))
     } else {
@@ -390,81 +385,35 @@ pub fn execute(
     let mut client = Client::new(setup.client, setup.secrets).map_err(Error::Other)?;
     client.stop = setup.stop.clone();
     let client = Arc::new(client);
+    let judging = match plan.judge {
+        Some(kind) => Some(Judging::new(
+            &ds,
+            client.clone(),
+            kind,
+            plan.judge_side.clone(),
+        )?),
+        None => None,
+    };
     setup.progress.begin(generating, grading);
     let shared = Arc::new(Shared {
         ds,
         plan,
         client: client.clone(),
-        rules,
+        judging,
         answers,
         grades,
         progress: setup.progress.clone(),
         counts: Counts::default(),
     });
     let planned = work.len() as u64;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-    let stop = setup.stop.clone();
-    let grace = setup.grace;
     let shared_run = shared.clone();
-    let fatal: Option<Error> = rt.block_on(async move {
-        let mut set: JoinSet<Result<()>> = JoinSet::new();
-        // Enough items in flight to keep every permit busy (an item may wait on its judge calls
-        // while another is being answered), without spawning the whole run at once.
-        let window = concurrency * 2 + 8;
-        let mut work = work.into_iter();
-        let mut fatal: Option<Error> = None;
-        let note = |r: std::result::Result<Result<()>, tokio::task::JoinError>,
-                    fatal: &mut Option<Error>| {
-            let e = match r {
-                Ok(Ok(())) => return,
-                Ok(Err(e)) => e,
-                Err(j) if j.is_cancelled() => return,
-                Err(j) => Error::Other(format!("a worker failed: {j}")),
-            };
-            if fatal.is_none() {
-                *fatal = Some(e);
-            }
-            stop.stop();
-        };
-        loop {
-            while set.len() < window && !stop.is_stopped() {
-                match work.next() {
-                    Some(w) => {
-                        set.spawn(process(shared_run.clone(), w));
-                    }
-                    None => break,
-                }
-            }
-            if set.is_empty() {
-                break;
-            }
-            tokio::select! {
-                r = set.join_next() => {
-                    if let Some(r) = r {
-                        note(r, &mut fatal);
-                    }
-                }
-                _ = stop.stopped() => {
-                    // Give requests in flight a moment to land, then drop the rest: their items
-                    // have written nothing and are redone on resume.
-                    let drain = async {
-                        while let Some(r) = set.join_next().await {
-                            note(r, &mut fatal);
-                        }
-                    };
-                    let _ = tokio::time::timeout(grace, drain).await;
-                    set.abort_all();
-                    while set.join_next().await.is_some() {}
-                    break;
-                }
-            }
-        }
-        fatal
-    });
-    rt.shutdown_timeout(Duration::from_millis(100));
+    let fatal = drive(
+        work,
+        window(concurrency),
+        &setup.stop,
+        setup.grace,
+        move |w| process(shared_run.clone(), w),
+    )?;
     let c = &shared.counts;
     let outcome = Outcome {
         interrupted: setup.stop.is_stopped() && fatal.is_none(),
@@ -524,14 +473,14 @@ async fn process(sh: Arc<Shared>, w: Work) -> Result<()> {
             a
         }
     };
-    let Some(kind) = sh.plan.judge else {
+    let Some(judging) = &sh.judging else {
         return Ok(());
     };
     // A failed item has nothing to grade; it stays in answers.jsonl with its reason.
     let Some(text) = answer.answer.as_deref() else {
         return Ok(());
     };
-    let Some((verdicts, usage)) = judge_answer(&sh, kind, w.question, q, text).await? else {
+    let Some((verdicts, usage)) = judging.judge_answer(w.question, q, text, None).await? else {
         return Ok(());
     };
     let mut g = grade(q, &w.model, w.sample, verdicts);
@@ -620,115 +569,376 @@ fn null_verdict(model: &str, reason: String) -> Verdict {
     }
 }
 
-/// Judges one answer. `Ok(None)` when the run is stopping.
-async fn judge_answer(
-    sh: &Arc<Shared>,
-    kind: JudgeKind,
-    qi: u32,
-    q: &Question,
-    text: &str,
-) -> Result<Option<(Vec<Verdict>, Option<JudgeUsage>)>> {
-    let mut verdicts: Vec<Option<Verdict>> = vec![None; q.rubric.len()];
-    if let Some(rules) = &sh.rules {
-        let rv = rules.rubrics[qi as usize].judge(text, &mut Scratch::default());
-        for (slot, v) in verdicts.iter_mut().zip(rv) {
-            if v.is_judged() {
-                *slot = Some(v);
+/// What judging an answer needs, shared by every item of an invocation: the client, which judge
+/// decides, the judge model and the rule checks. Live runs (`run`, `grade --judge llm|hybrid`) and
+/// calibration (`calibrate --judge-model`) judge through the same [`Judging::judge_answer`], so
+/// they send the same requests (and share cache entries) for the same answer.
+pub struct Judging {
+    /// The shared HTTP client: concurrency, retries, rate limits, cache and redaction.
+    pub client: Arc<Client>,
+    /// Which judge decides.
+    pub kind: JudgeKind,
+    /// The judge model, for `llm` and `hybrid`.
+    pub judge: Option<Arc<JudgeSide>>,
+    /// The compiled rule checks, for `rules` and `hybrid`.
+    pub rules: Option<RuleJudge>,
+}
+
+impl Judging {
+    /// Compiles the rule checks `kind` needs. `judge` is required for `llm` and `hybrid` (an
+    /// answer that needs it without one is an error when it is judged).
+    pub fn new(
+        ds: &Dataset,
+        client: Arc<Client>,
+        kind: JudgeKind,
+        judge: Option<JudgeSide>,
+    ) -> Result<Judging> {
+        let rules = match kind {
+            JudgeKind::Rules | JudgeKind::Hybrid => Some(RuleJudge::new(ds).map_err(Error::Other)?),
+            JudgeKind::Llm => None,
+        };
+        Ok(Judging {
+            client,
+            kind,
+            judge: judge.map(Arc::new),
+            rules,
+        })
+    }
+
+    /// Judges one answer to question `qi` (`q`): a verdict per rubric criterion, in rubric order,
+    /// and what the judge model's replies cost. With `wanted` (positions in the rubric), only
+    /// those criteria are asked of the judge model in per-criterion mode; the others are
+    /// `unjudged` unless a rule check decided them. Batched mode always asks about every criterion
+    /// without a rule verdict, exactly as grading does, so the request (and its cache entry) is the
+    /// one `grade` would send. `Ok(None)` when the run is stopping; an error only for refused
+    /// credentials or a missing judge model.
+    pub async fn judge_answer(
+        &self,
+        qi: u32,
+        q: &Question,
+        text: &str,
+        wanted: Option<&[usize]>,
+    ) -> Result<Option<(Vec<Verdict>, Option<JudgeUsage>)>> {
+        let mut verdicts: Vec<Option<Verdict>> = vec![None; q.rubric.len()];
+        if let Some(compiled) = self.rules.as_ref().and_then(|r| r.rubrics.get(qi as usize)) {
+            let rv = compiled.judge(text, &mut Scratch::default());
+            for (slot, v) in verdicts.iter_mut().zip(rv) {
+                if v.is_judged() {
+                    *slot = Some(v);
+                }
             }
         }
-    }
-    let todo: Vec<usize> = (0..q.rubric.len())
-        .filter(|&i| verdicts[i].is_none())
-        .collect();
-    let mut usage = None;
-    if kind != JudgeKind::Rules && !todo.is_empty() {
-        let Some(judge) = &sh.plan.judge_side else {
-            return Err(Error::Usage(
-                "a judge model is needed for this judge".into(),
-            ));
-        };
-        let mut total = JudgeUsage::default();
-        match judge.mode {
-            JudgeMode::PerCriterion => {
-                // The criteria of one answer are asked at once; the client's semaphore keeps the
-                // run within its concurrency.
-                let mut set = JoinSet::new();
-                for &i in &todo {
-                    let prompt = llm::render_one(&judge.template, q, text, &q.rubric[i]);
+        let mut todo: Vec<usize> = (0..q.rubric.len())
+            .filter(|&i| verdicts[i].is_none())
+            .collect();
+        let mut usage = None;
+        if self.kind != JudgeKind::Rules && !todo.is_empty() {
+            let Some(judge) = &self.judge else {
+                return Err(Error::Usage(
+                    "a judge model is needed for this judge".into(),
+                ));
+            };
+            let mut total = JudgeUsage::default();
+            match judge.mode {
+                JudgeMode::PerCriterion => {
+                    if let Some(w) = wanted {
+                        todo.retain(|i| w.contains(i));
+                    }
+                    // The criteria of one answer are asked at once; the client's semaphore keeps
+                    // the run within its concurrency.
+                    let mut set = JoinSet::new();
+                    for &i in &todo {
+                        let prompt = llm::render_one(&judge.template, q, text, &q.rubric[i]);
+                        let body = llm::request_body(
+                            &judge.model,
+                            &prompt,
+                            judge.max_tokens,
+                            judge
+                                .structured
+                                .then(|| ("rubric_verdict", llm::verdict_schema())),
+                        );
+                        let client = self.client.clone();
+                        let judge = judge.clone();
+                        set.spawn(async move {
+                            let r =
+                                ask_judge(&client, &judge, &body, &prompt, llm::parse_one).await;
+                            (i, r)
+                        });
+                    }
+                    while let Some(joined) = set.join_next().await {
+                        let (i, r) = joined
+                            .map_err(|e| Error::Other(format!("a judge task failed: {e}")))?;
+                        let Some((decision, u)) = r? else {
+                            set.abort_all();
+                            return Ok(None);
+                        };
+                        add(&mut total, u);
+                        verdicts[i] = Some(match decision {
+                            Ok(d) => judge_verdict(&judge.model, d),
+                            Err(why) => null_verdict(&judge.model, why),
+                        });
+                    }
+                }
+                JudgeMode::Batched => {
+                    let cs: Vec<&crate::dataset::Criterion> =
+                        todo.iter().map(|&i| &q.rubric[i]).collect();
+                    let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+                    let prompt = llm::render_batched(&judge.template, q, text, &cs);
                     let body = llm::request_body(
                         &judge.model,
                         &prompt,
                         judge.max_tokens,
                         judge
                             .structured
-                            .then(|| ("rubric_verdict", llm::verdict_schema())),
+                            .then(|| ("rubric_verdicts", llm::batched_schema(&ids))),
                     );
-                    let sh = sh.clone();
-                    set.spawn(async move {
-                        let judge = sh.plan.judge_side.as_ref();
-                        let r = match judge {
-                            Some(j) => {
-                                ask_judge(&sh.client, j, &body, &prompt, llm::parse_one).await
-                            }
-                            None => Err(Error::Other("no judge".into())),
-                        };
-                        (i, r)
-                    });
-                }
-                while let Some(joined) = set.join_next().await {
-                    let (i, r) =
-                        joined.map_err(|e| Error::Other(format!("a judge task failed: {e}")))?;
-                    let Some((decision, u)) = r? else {
-                        set.abort_all();
+                    let Some((decisions, u)) =
+                        ask_judge(&self.client, judge, &body, &prompt, |t| {
+                            llm::parse_batched(t, &ids)
+                        })
+                        .await?
+                    else {
                         return Ok(None);
                     };
                     add(&mut total, u);
-                    verdicts[i] = Some(match decision {
-                        Ok(d) => judge_verdict(&judge.model, d),
-                        Err(why) => null_verdict(&judge.model, why),
-                    });
+                    for &i in &todo {
+                        let id = &q.rubric[i].id;
+                        verdicts[i] = Some(match &decisions {
+                            Ok(map) => match map.get(id) {
+                                Some(d) => judge_verdict(&judge.model, d.clone()),
+                                None => {
+                                    null_verdict(&judge.model, format!("no verdict for `{id}`"))
+                                }
+                            },
+                            Err(why) => null_verdict(&judge.model, why.clone()),
+                        });
+                    }
                 }
             }
-            JudgeMode::Batched => {
-                let cs: Vec<&crate::dataset::Criterion> =
-                    todo.iter().map(|&i| &q.rubric[i]).collect();
-                let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
-                let prompt = llm::render_batched(&judge.template, q, text, &cs);
-                let body = llm::request_body(
-                    &judge.model,
-                    &prompt,
-                    judge.max_tokens,
-                    judge
-                        .structured
-                        .then(|| ("rubric_verdicts", llm::batched_schema(&ids))),
-                );
-                let Some((decisions, u)) = ask_judge(&sh.client, judge, &body, &prompt, |t| {
-                    llm::parse_batched(t, &ids)
-                })
-                .await?
-                else {
-                    return Ok(None);
-                };
-                add(&mut total, u);
-                for &i in &todo {
-                    let id = &q.rubric[i].id;
-                    verdicts[i] = Some(match &decisions {
-                        Ok(map) => match map.get(id) {
-                            Some(d) => judge_verdict(&judge.model, d.clone()),
-                            None => null_verdict(&judge.model, format!("no verdict for `{id}`")),
-                        },
-                        Err(why) => null_verdict(&judge.model, why.clone()),
-                    });
+            usage = Some(total);
+        }
+        let verdicts = verdicts
+            .into_iter()
+            .map(|v| v.unwrap_or_else(Verdict::unjudged))
+            .collect();
+        Ok(Some((verdicts, usage)))
+    }
+}
+
+/// Items in flight at once for a client with `concurrency` permits: enough to keep every permit
+/// busy (an item may wait on its judge calls while another is being answered), without spawning
+/// the whole run at once.
+fn window(concurrency: usize) -> usize {
+    concurrency.max(1) * 2 + 8
+}
+
+/// Runs `f` on every work item on a fresh tokio runtime, at most `window` at once, until all are
+/// done or `stop` fires. After a stop, items in flight get `grace` to finish and the rest are
+/// dropped (they have written nothing). The first error an item returns stops the others and is
+/// returned as `Ok(Some(error))`; `Err` only when the runtime cannot start.
+fn drive<W, F, Fut>(
+    work: impl IntoIterator<Item = W>,
+    window: usize,
+    stop: &StopHandle,
+    grace: Duration,
+    f: F,
+) -> Result<Option<Error>>
+where
+    F: Fn(W) -> Fut,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+    let mut work = work.into_iter();
+    let fatal = rt.block_on(async move {
+        let mut set: JoinSet<Result<()>> = JoinSet::new();
+        let mut fatal: Option<Error> = None;
+        let note = |r: std::result::Result<Result<()>, tokio::task::JoinError>,
+                    fatal: &mut Option<Error>| {
+            let e = match r {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e,
+                Err(j) if j.is_cancelled() => return,
+                Err(j) => Error::Other(format!("a worker failed: {j}")),
+            };
+            if fatal.is_none() {
+                *fatal = Some(e);
+            }
+            stop.stop();
+        };
+        loop {
+            while set.len() < window && !stop.is_stopped() {
+                match work.next() {
+                    Some(w) => {
+                        set.spawn(f(w));
+                    }
+                    None => break,
+                }
+            }
+            if set.is_empty() {
+                break;
+            }
+            tokio::select! {
+                r = set.join_next() => {
+                    if let Some(r) = r {
+                        note(r, &mut fatal);
+                    }
+                }
+                _ = stop.stopped() => {
+                    // Give requests in flight a moment to land, then drop the rest: their items
+                    // have written nothing and are redone on resume.
+                    let drain = async {
+                        while let Some(r) = set.join_next().await {
+                            note(r, &mut fatal);
+                        }
+                    };
+                    let _ = tokio::time::timeout(grace, drain).await;
+                    set.abort_all();
+                    while set.join_next().await.is_some() {}
+                    break;
                 }
             }
         }
-        usage = Some(total);
+        fatal
+    });
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(fatal)
+}
+
+/// One answer to judge on some criteria of its rubric (calibration judges labelled answers).
+#[derive(Debug, Clone)]
+pub struct JudgeTask {
+    /// The question's position in the dataset.
+    pub question: u32,
+    /// The answer text.
+    pub answer: String,
+    /// Positions in the question's rubric of the criteria wanted.
+    pub criteria: Vec<usize>,
+}
+
+/// What [`judge_tasks`] did.
+#[derive(Debug, Default, Clone)]
+pub struct JudgedTasks {
+    /// Per task (same order), a verdict for every criterion of the question's rubric (criteria
+    /// not wanted may be `unjudged`); `None` when the run stopped before the task was done.
+    pub verdicts: Vec<Option<Vec<Verdict>>>,
+    /// Tokens and replies of the judge model, over every task.
+    pub usage: JudgeUsage,
+    /// The run was stopped (Ctrl-C) before every task was done.
+    pub interrupted: bool,
+    /// Requests sent to the server (retries included; cache hits excluded).
+    pub requests_sent: u64,
+    /// Transport and HTTP retries.
+    pub retries: u64,
+    /// Replies served from the cache.
+    pub cache_hits: u64,
+}
+
+/// Judges answers that are not part of a run directory (the labelled answers of a calibration)
+/// with the same judging code, client, cache and Ctrl-C handling as a live run. Nothing is
+/// written; replies are cached as they arrive, so a rerun after an interrupt asks only for what
+/// is missing. Progress reports one `graded` per task.
+pub fn judge_tasks(
+    ds: Arc<Dataset>,
+    kind: JudgeKind,
+    judge: Option<JudgeSide>,
+    tasks: Vec<JudgeTask>,
+    setup: Setup,
+) -> Result<JudgedTasks> {
+    if let Some(t) = tasks.iter().find(|t| {
+        ds.questions
+            .get(t.question as usize)
+            .is_none_or(|q| t.criteria.iter().any(|&c| c >= q.rubric.len()))
+    }) {
+        return Err(Error::Other(format!(
+            "judge task for question #{} names a question or criterion that does not exist",
+            t.question
+        )));
     }
-    let verdicts = verdicts
-        .into_iter()
-        .map(|v| v.unwrap_or_else(Verdict::unjudged))
-        .collect();
-    Ok(Some((verdicts, usage)))
+    let concurrency = setup.client.concurrency.max(1);
+    let mut client = Client::new(setup.client, setup.secrets).map_err(Error::Other)?;
+    client.stop = setup.stop.clone();
+    let client = Arc::new(client);
+    let judging = Arc::new(Judging::new(&ds, client.clone(), kind, judge)?);
+    type Slot = Option<(Vec<Verdict>, Option<JudgeUsage>)>;
+    let results: Arc<Mutex<Vec<Slot>>> = Arc::new(Mutex::new(vec![None; tasks.len()]));
+    setup.progress.begin(0, tasks.len() as u64);
+    let progress = setup.progress.clone();
+    let (ds_run, results_run) = (ds.clone(), results.clone());
+    let fatal = drive(
+        tasks.into_iter().enumerate(),
+        window(concurrency),
+        &setup.stop,
+        setup.grace,
+        move |(i, t): (usize, JudgeTask)| {
+            let (ds, judging, results, progress) = (
+                ds_run.clone(),
+                judging.clone(),
+                results_run.clone(),
+                progress.clone(),
+            );
+            async move {
+                let Some(q) = ds.questions.get(t.question as usize) else {
+                    return Ok(());
+                };
+                let Some((verdicts, usage)) = judging
+                    .judge_answer(t.question, q, &t.answer, Some(&t.criteria))
+                    .await?
+                else {
+                    return Ok(());
+                };
+                let complete = t
+                    .criteria
+                    .iter()
+                    .all(|&c| verdicts.get(c).is_some_and(|v| v.met.is_some()));
+                progress.graded(complete, &judging.client);
+                let mut r = match results.lock() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                if let Some(slot) = r.get_mut(i) {
+                    *slot = Some((verdicts, usage));
+                }
+                Ok(())
+            }
+        },
+    )?;
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let slots = match Arc::try_unwrap(results) {
+        Ok(m) => match m.into_inner() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        },
+        Err(shared) => match shared.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        },
+    };
+    let mut out = JudgedTasks {
+        interrupted: setup.stop.is_stopped(),
+        requests_sent: client.stats.sent.load(Ordering::Relaxed),
+        retries: client.stats.retries.load(Ordering::Relaxed),
+        cache_hits: client.stats.cache_hits.load(Ordering::Relaxed),
+        ..Default::default()
+    };
+    for slot in slots {
+        match slot {
+            Some((v, u)) => {
+                if let Some(u) = u {
+                    add(&mut out.usage, u);
+                }
+                out.verdicts.push(Some(v));
+            }
+            None => out.verdicts.push(None),
+        }
+    }
+    // Stopped after the last task finished: nothing is missing.
+    out.interrupted &= out.verdicts.iter().any(Option::is_none);
+    Ok(out)
 }
 
 fn add(total: &mut JudgeUsage, u: JudgeUsage) {

@@ -258,10 +258,21 @@ fn bad_lines_name_file_line_and_field() {
         assert!(err.contains(want), "missing `{want}` in:\n{err}");
     }
 
-    // The live judge is not in this build: a usage error, exit 2.
-    let out = calibrate(d, &["--judge-model", "some-judge"]);
+    // Recorded verdicts and a live judge exclude each other; one of them is needed.
+    let out = calibrate(
+        d,
+        &[
+            "--verdicts",
+            "verdicts.jsonl",
+            "--judge-model",
+            "some-judge",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available in this build"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    let out = calibrate(d, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--verdicts"));
 }
 
 #[test]

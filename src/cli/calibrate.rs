@@ -3,19 +3,30 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
+use super::live::{Bars, HttpArgs, JudgeArg, JudgeArgs};
 use super::{formats, print_diagnostics, DataArgs, Ui};
 use crate::calibrate::{
-    self, Agreement, Calibration, GroupCalibration, RecordedVerdicts, VerdictSource,
+    self, Agreement, Calibration, GroupCalibration, LabelledItem, LiveJudge, RecordedVerdicts,
+    VerdictSource,
 };
-use crate::dataset::{language_name, load};
+use crate::dataset::{language_name, load, Dataset};
 use crate::error::{Error, Result};
+use crate::http::StopHandle;
+use crate::live::{self, JudgeKind, JudgeSide};
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("judge_source").required(true).args(["verdicts", "judge_model"])))]
+#[command(
+    group(clap::ArgGroup::new("judge_source").required(true).multiple(true).args(["verdicts", "judge_model", "judge"])),
+    after_help = "With --judge-model, every labelled item is judged live by the judge model \
+(--judge llm, the default here; --judge hybrid lets rule checks decide where a criterion has one), \
+with the same prompts, retries and response cache as `grade`. Verdicts still null after \
+--judge-retries are reported as undecided and left out of the judge's figures."
+)]
 pub struct CalibrateArgs {
     /// Reference labels, JSONL: {"question_id", "answer", "criterion_id", "labels": [true, false, …]}
     /// (one label per rater; rater k gave the k-th).
@@ -23,11 +34,16 @@ pub struct CalibrateArgs {
     pub labels: PathBuf,
     /// The judge's recorded verdicts, JSONL: {"question_id", "criterion_id", "answer" (or
     /// "answer_sha256"), "met"}; matched to labels by question, criterion and answer text.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["judge_model", "judge", "save_verdicts"])]
     pub verdicts: Option<PathBuf>,
-    /// Run a judge model on the labelled items (needs the live judge client).
-    #[arg(long, value_name = "MODEL")]
-    pub judge_model: Option<String>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Write the live judge's verdicts to FILE in the --verdicts format, to score the same
+    /// calibration again later without calls.
+    #[arg(long, value_name = "FILE")]
+    pub save_verdicts: Option<PathBuf>,
     /// Outputs: table (terminal), json, md (files calibration.json, calibration.md).
     #[arg(long, value_delimiter = ',', default_value = "table")]
     pub format: Vec<String>,
@@ -48,27 +64,38 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
             "unknown calibrate format `{bad}` (expected table, json or md)"
         )));
     }
-    let mut source: Box<dyn VerdictSource> = match (&a.verdicts, &a.judge_model) {
-        (Some(v), _) => Box::new(RecordedVerdicts { path: v.clone() }),
-        (None, Some(m)) => {
-            return Err(Error::Usage(format!(
-                "calibrating a live judge model (--judge-model {m}) is not available in this build; \
-                 record the judge's verdicts for the labelled items and pass them with --verdicts FILE"
-            )))
+    // Judge options are checked before anything is loaded, so a bad template or URL fails fast.
+    let live_judge = match &a.verdicts {
+        Some(_) => None,
+        None => {
+            let mut j = a.judge.clone();
+            // Calibration measures the judge model itself unless told otherwise.
+            if j.judge.is_none() {
+                j.judge = Some(JudgeArg::Llm);
+            }
+            let (kind, side) = super::live::judge_side(&j, None, "OPENAI_API_KEY")?;
+            Some((kind, side, a.http.config()?))
         }
-        (None, None) => return Err(Error::Usage("give --verdicts FILE or --judge-model MODEL".into())),
     };
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, _) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 20);
     let items = calibrate::read_labels(&a.labels, &ds)?;
-    let verdicts = source.verdicts(&items)?;
-    let cal = calibrate::calibrate(
-        &items,
-        &verdicts,
-        &a.labels.display().to_string(),
-        &source.name(),
-    );
+    let (verdicts, name) = match (&a.verdicts, live_judge) {
+        (Some(v), _) => {
+            let mut source = RecordedVerdicts { path: v.clone() };
+            (source.verdicts(&items)?, source.name())
+        }
+        (None, Some((kind, side, client))) => {
+            judge_live(a, ui, Arc::new(ds), &items, kind, side, client)?
+        }
+        (None, None) => {
+            return Err(Error::Usage(
+                "give --verdicts FILE or --judge-model MODEL".into(),
+            ))
+        }
+    };
+    let cal = calibrate::calibrate(&items, &verdicts, &a.labels.display().to_string(), &name);
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
     for f in &fmts {
         match f.as_str() {
@@ -88,8 +115,119 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     Ok(0)
 }
 
+/// Runs the judge on every labelled item, prints what it cost and which items stayed undecided,
+/// and saves the verdicts when asked. Returns one verdict per item and the judge's name.
+fn judge_live(
+    a: &CalibrateArgs,
+    ui: &Ui,
+    ds: Arc<Dataset>,
+    items: &[LabelledItem],
+    kind: JudgeKind,
+    side: Option<JudgeSide>,
+    client: crate::http::ClientConfig,
+) -> Result<(Vec<Option<bool>>, String)> {
+    let secrets = side
+        .as_ref()
+        .and_then(|j| j.endpoint.key.clone())
+        .into_iter()
+        .collect();
+    let stop = StopHandle::default();
+    super::live::install_interrupt(&stop, ui);
+    let bars = Arc::new(Bars::verdicts_only(ui));
+    let mut source = LiveJudge::new(
+        ds,
+        kind,
+        side,
+        live::Setup {
+            client,
+            secrets,
+            stop,
+            progress: bars.clone(),
+            grace: live::GRACE,
+        },
+    );
+    let result = source.verdicts(items);
+    bars.finish();
+    let verdicts = match result {
+        Ok(v) => v,
+        Err(Error::Interrupted) => {
+            // Printed even with -q: without it the user cannot know how to continue.
+            eprintln!(
+                "interrupted: nothing was scored. Replies received so far are cached; run the \
+                 same command again to finish without asking for them again."
+            );
+            return Err(Error::Interrupted);
+        }
+        Err(e) => return Err(e),
+    };
+    let o = &source.outcome;
+    let mut s = format!(
+        "judge: {} labelled item(s), {} request(s) sent, {} retried, {} from the cache",
+        items.len(),
+        o.requests_sent,
+        o.retries,
+        o.cache_hits
+    );
+    if o.usage.replies > 0 {
+        let _ = write!(
+            s,
+            "; {} prompt + {} completion tokens",
+            o.usage.prompt_tokens, o.usage.completion_tokens
+        );
+        let cost = |tokens: u64, price: Option<f64>| price.map(|p| tokens as f64 * p / 1e6);
+        let parts = [
+            cost(o.usage.prompt_tokens, a.judge.judge_price_prompt),
+            cost(o.usage.completion_tokens, a.judge.judge_price_completion),
+        ];
+        if parts.iter().any(Option::is_some) {
+            let _ = write!(s, " (cost {:.4})", parts.iter().flatten().sum::<f64>());
+        }
+    }
+    ui.note(&s);
+    let undecided: Vec<(&LabelledItem, &crate::judge::Verdict)> = items
+        .iter()
+        .zip(&source.details)
+        .filter(|(_, v)| v.met.is_none())
+        .collect();
+    if !undecided.is_empty() {
+        ui.note(&format!(
+            "{} item(s) undecided by the judge, left out of the judge's figures:",
+            undecided.len()
+        ));
+        for (it, v) in undecided.iter().take(20) {
+            ui.note(&format!(
+                "  {}:{}: question `{}`, criterion `{}`: {}",
+                it.file.display(),
+                it.line,
+                it.question_id,
+                it.criterion_id,
+                v.error
+                    .as_deref()
+                    .unwrap_or("no judge decides this criterion")
+            ));
+        }
+        if undecided.len() > 20 {
+            ui.note(&format!("  … and {} more", undecided.len() - 20));
+        }
+    }
+    if let Some(path) = &a.save_verdicts {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::run::create_dir(dir)?;
+        }
+        calibrate::write_verdicts(path, items, &source.details)?;
+        ui.note(&format!(
+            "verdicts saved to {} (score them again with --verdicts {})",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok((verdicts, source.name()))
+}
+
 fn f3(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
+    // A rounding error below zero (a kappa of -1e-17) is shown as 0.000, not -0.000.
+    x.map(|v| format!("{:.3}", if v.abs() < 0.0005 { 0.0 } else { v }))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn signed(x: f64) -> String {
@@ -191,6 +329,13 @@ fn markdown(cal: &Calibration) -> String {
         "Judge verdicts: `{}`; labels: `{}` ({} rater(s), {} item(s)). Each verdict is paired with each rater label of its item; each rater with the other raters.\n",
         cal.judge, cal.labels, cal.raters, cal.overall.items
     );
+    if cal.overall.undecided > 0 {
+        let _ = writeln!(
+            s,
+            "{} item(s) undecided by the judge (`null` verdicts) are left out of the judge's figures.\n",
+            cal.overall.undecided
+        );
+    }
     s.push_str(&format!("| {} |\n", HEADER.join(" | ")));
     s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (scope, g) in groups(cal) {

@@ -52,7 +52,8 @@ pub struct HttpArgs {
 }
 
 impl HttpArgs {
-    fn config(&self) -> Result<ClientConfig> {
+    /// The client settings these options describe (checked).
+    pub(super) fn config(&self) -> Result<ClientConfig> {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             return Err(super::usage(
                 "--timeout must be a positive number of seconds",
@@ -266,7 +267,7 @@ fn model_side(m: &ModelArgs) -> Result<ModelSide> {
 }
 
 /// The judge kind and model; `default_url`/`default_env` are the model's when there is one.
-fn judge_side(
+pub(super) fn judge_side(
     j: &JudgeArgs,
     default_url: Option<&str>,
     default_env: &str,
@@ -367,12 +368,30 @@ fn inputs_of(ds: &Dataset, plan: &Plan) -> Inputs {
 }
 
 /// Progress bars for the two stages.
-struct Bars {
+pub(super) struct Bars {
     answers: super::Bar,
     verdicts: super::Bar,
 }
 
 impl Bars {
+    /// Only the verdicts bar (judging without asking a model for answers).
+    pub(super) fn verdicts_only(ui: &Ui) -> Bars {
+        Bars {
+            answers: super::Bar(None),
+            verdicts: ui
+                .bars(&["verdicts"])
+                .into_iter()
+                .next()
+                .unwrap_or(super::Bar(None)),
+        }
+    }
+
+    /// Clears the bars from the terminal.
+    pub(super) fn finish(&self) {
+        self.answers.finish();
+        self.verdicts.finish();
+    }
+
     fn message(client: &crate::http::Client) -> String {
         use crate::http::Stats;
         let s = &client.stats;
@@ -410,7 +429,7 @@ impl live::LiveProgress for Bars {
 
 /// The first Ctrl-C stops new requests; the second exits at once (every line written so far is
 /// already on disk, so nothing is lost).
-fn install_interrupt(stop: &StopHandle, ui: &Ui) {
+pub(super) fn install_interrupt(stop: &StopHandle, ui: &Ui) {
     let stop = stop.clone();
     let quiet = ui.quiet;
     let presses = AtomicU32::new(0);
