@@ -108,14 +108,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             "rules"
         }),
     );
-    settings.insert(
-        "missing".into(),
-        json!(if a.missing == MissingPolicy::Zero {
-            "zero"
-        } else {
-            "exclude"
-        }),
-    );
+    settings.insert("missing".into(), json!(a.missing.as_str()));
     settings.insert("skip_invalid".into(), json!(a.data.skip_invalid));
     if let Some(m) = &a.model {
         settings.insert("model".into(), json!(m));

@@ -758,14 +758,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("run"));
     settings.insert("judge".into(), json!(kind.as_str()));
-    settings.insert(
-        "missing".into(),
-        json!(if a.missing == MissingPolicy::Zero {
-            "zero"
-        } else {
-            "exclude"
-        }),
-    );
+    settings.insert("missing".into(), json!(a.missing.as_str()));
     settings.insert("judge_retries".into(), json!(a.judge.judge_retries));
     let prices = [
         g.model.price_prompt,
@@ -847,14 +840,7 @@ pub fn grade_with_judge(
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("grade"));
     settings.insert("judge".into(), json!(kind.as_str()));
-    settings.insert(
-        "missing".into(),
-        json!(if missing == MissingPolicy::Zero {
-            "zero"
-        } else {
-            "exclude"
-        }),
-    );
+    settings.insert("missing".into(), json!(missing.as_str()));
     let failures: Vec<Answer> = answers
         .iter()
         .filter(|a| a.answer.is_none())
