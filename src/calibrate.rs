@@ -361,6 +361,9 @@ pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
                     None
                 }
             };
+            if qid.as_ref().is_some_and(|q| ds.is_deselected(q)) {
+                continue;
+            }
             let language = match (&qid, &cid) {
                 (Some(q), Some(c)) => match ds.get(q) {
                     None => {
@@ -461,6 +464,9 @@ pub trait VerdictSource {
 pub struct RecordedVerdicts {
     /// The JSONL file of verdicts.
     pub path: PathBuf,
+    /// Questions left out by a selection (`--languages`, `--domains`): their verdicts are
+    /// passed over, as their labels are.
+    pub skip_questions: std::collections::HashSet<String>,
 }
 
 impl VerdictSource for RecordedVerdicts {
@@ -556,6 +562,9 @@ impl VerdictSource for RecordedVerdicts {
                 let (Some(qid), Some(cid), Some(met)) = (qid, cid, met) else {
                     continue;
                 };
+                if self.skip_questions.contains(&qid) {
+                    continue;
+                }
                 let target = match &hash {
                     Some(h) => match by_key.get(&(qid.as_str(), cid.as_str(), h.clone())) {
                         Some(&i) => Ok(i),

@@ -435,6 +435,9 @@ type AnswerKey = (String, u32, u32);
 /// completeness and grade line (`None` for an item that failed before grading).
 type Judged = (Located, u32, Option<(Vec<u8>, Option<f64>, bool, String)>);
 
+/// A batch entry: judged, outside the selection (`Ok(None)`), or a problem with the line.
+type JudgedItem = Result<Option<Judged>, Diagnostic>;
+
 /// Grades answer files with the rule judge, streaming.
 ///
 /// Four stages run at once, so both cores stay busy: a reader thread reads and parses batches of
@@ -451,14 +454,13 @@ pub fn grade_files(
     use rayon::prelude::*;
     let paths = files.paths.clone();
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
-    let (jtx, jrx) = crossbeam_channel::bounded::<Vec<Result<Judged, Diagnostic>>>(2);
+    let (jtx, jrx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(2);
     let (wtx, wrx) = crossbeam_channel::bounded::<String>(2);
     // Emptied buffers travel back for reuse: a batch's buffers are megabytes, and allocating
     // them afresh each time makes the allocator return pages to the system and fault them in
     // again (a sixth of single-core time, measured).
     let (spare_chunk_tx, spare_chunk_rx) = crossbeam_channel::bounded::<String>(4);
-    let (spare_vec_tx, spare_vec_rx) =
-        crossbeam_channel::bounded::<Vec<Result<Judged, Diagnostic>>>(4);
+    let (spare_vec_tx, spare_vec_rx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(4);
     std::thread::scope(|scope| -> Result<Outcome> {
         let reader = scope.spawn(move || loop {
             let batch = files.next_batch(BATCH);
@@ -482,12 +484,16 @@ pub fn grade_files(
             let mut first_line: HashMap<(u32, u32, u32), (u32, usize), FxBuild> = HashMap::default();
             for mut judged in jrx.iter() {
                 let n = judged.len() as u64;
-                let needed: usize = judged.iter().map(|r| r.as_ref().map_or(0, |j| j.2.as_ref().map_or(0, |g| g.3.len() + 1))).sum();
+                let needed: usize = judged
+                    .iter()
+                    .map(|r| r.as_ref().ok().and_then(Option::as_ref).and_then(|j| j.2.as_ref()).map_or(0, |g| g.3.len() + 1))
+                    .sum();
                 let mut chunk = spare_chunk_rx.try_recv().unwrap_or_default();
                 chunk.reserve(needed);
                 for r in judged.drain(..) {
                     let (loc, qi, g) = match r {
-                        Ok(x) => x,
+                        Ok(Some(x)) => x,
+                        Ok(None) => continue,
                         Err(d) => {
                             out.skipped += 1;
                             out.diagnostics.push(d);
@@ -549,6 +555,9 @@ pub fn grade_files(
                 .map_init(Scratch::default, |scratch, item| {
                     let loc = item?;
                     let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                        if dataset.is_deselected(&loc.answer.question_id) {
+                            return Ok(None);
+                        }
                         return Err(Diagnostic::error(
                             &paths_ref[loc.file as usize],
                             Some(loc.line),
@@ -561,7 +570,7 @@ pub fn grade_files(
                     };
                     let q = &dataset.questions[qi as usize];
                     let Some(text) = loc.answer.answer.as_deref() else {
-                        return Ok((loc, qi, None));
+                        return Ok(Some((loc, qi, None)));
                     };
                     let mut codes = Vec::with_capacity(q.rubric.len());
                     judge.rubrics[qi as usize].judge_into(text, scratch, |_, met| {
@@ -581,7 +590,7 @@ pub fn grade_files(
                     let text = serde_json::to_string(&line).map_err(|e| {
                         Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
                     })?;
-                    Ok((loc, qi, Some((codes, score, complete, text))))
+                    Ok(Some((loc, qi, Some((codes, score, complete, text)))))
                 })
                 .collect_into_vec(&mut judged);
             if jtx.send(judged).is_err() {
@@ -706,6 +715,9 @@ pub fn grade_verdicts(
                 continue;
             };
             let Some(qi) = dataset.position(&qid) else {
+                if dataset.is_deselected(&qid) {
+                    continue;
+                }
                 bad_lines.insert(raw.number);
                 out.diagnostics.push(err(
                     raw.number,
@@ -775,6 +787,9 @@ pub fn grade_verdicts(
                     Ok(loc) => {
                         let path = files.paths[loc.file as usize].clone();
                         let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                            if dataset.is_deselected(&loc.answer.question_id) {
+                                continue;
+                            }
                             out.skipped += 1;
                             out.diagnostics.push(Diagnostic::error(
                                 &path,

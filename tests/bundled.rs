@@ -15,6 +15,7 @@ fn bundled() -> kasauti::dataset::Dataset {
         questions: Some(vec![root().join("questions")]),
         rubrics: Some(vec![root().join("rubrics")]),
         skip_invalid: false,
+        ..Default::default()
     };
     let loaded = load(&opts).unwrap();
     let warnings: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();

@@ -348,3 +348,125 @@ fn failed_items_are_counted_and_exit_1() {
     assert_eq!(c["failed"], 1);
     assert_eq!(c["failed_items"][0]["reason"], "HTTP 400: context too long");
 }
+
+#[test]
+fn languages_and_domains_select_part_of_the_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("sel");
+    let answers = root().join("examples/answers");
+    // Answers to bundled questions outside the selection are passed over, not errors.
+    let o = kasauti(
+        &root(),
+        &[
+            "grade",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--languages",
+            "ta,Hindi",
+            "--out",
+            run.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = read_json(&run.join("report.json"));
+    assert_eq!(report["skipped_invalid"], 0);
+    let langs: Vec<&String> = report["models"]["sahayak-large"]["by_language"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(langs, ["hi", "ta"]);
+    assert_eq!(report["models"]["sahayak-large"]["overall"]["n"], 26);
+    // An id that is in no part of the set is still an error.
+    let bogus = dir.path().join("bogus.jsonl");
+    std::fs::write(
+        &bogus,
+        "{\"question_id\": \"xx-none-01\", \"model\": \"m\", \"answer\": \"a\"}\n",
+    )
+    .unwrap();
+    let o = kasauti(
+        &root(),
+        &[
+            "grade",
+            "--answers",
+            bogus.to_str().unwrap(),
+            "--languages",
+            "ta",
+            "--out",
+            dir.path().join("b").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("answer to unknown question `xx-none-01`"));
+    // The selection is part of the question set's identity.
+    let whole = dir.path().join("whole");
+    let o = kasauti(
+        &root(),
+        &[
+            "grade",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--out",
+            whole.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let digest =
+        |d: &std::path::Path| read_json(&d.join("run.json"))["inputs"]["questions_sha256"].clone();
+    assert_ne!(digest(&run), digest(&whole));
+    // Domains too.
+    let dom = dir.path().join("dom");
+    let o = kasauti(
+        &root(),
+        &[
+            "grade",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--domains",
+            "history",
+            "--out",
+            dom.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let report = read_json(&dom.join("report.json"));
+    let domains: Vec<&String> = report["models"]["globe-en"]["by_domain"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(domains, ["history"]);
+    // Calibration over one language: labels and verdicts of the others are passed over.
+    let o = kasauti(
+        &root(),
+        &[
+            "calibrate",
+            "--labels",
+            "examples/calibration/labels.jsonl",
+            "--verdicts",
+            "examples/calibration/verdicts.jsonl",
+            "--languages",
+            "ta",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("10 item(s)") && out.contains("Tamil (ta)") && !out.contains("Hindi (hi)"),
+        "{out}"
+    );
+    // A subset of question files with the whole rubrics folder says how to select instead.
+    let o = kasauti(
+        &root(),
+        &["validate", "questions/ta.jsonl", "--rubrics", "rubrics"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("select with --languages or --domains"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -83,7 +83,10 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     let items = calibrate::read_labels(&a.labels, &ds)?;
     let (verdicts, name) = match (&a.verdicts, live_judge) {
         (Some(v), _) => {
-            let mut source = RecordedVerdicts { path: v.clone() };
+            let mut source = RecordedVerdicts {
+                path: v.clone(),
+                skip_questions: ds.deselected.clone(),
+            };
             (source.verdicts(&items)?, source.name())
         }
         (None, Some((kind, side, client))) => {

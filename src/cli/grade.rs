@@ -189,6 +189,9 @@ fn grade_with_model(
                 Ok(loc) => {
                     let path = &files.paths[loc.file as usize];
                     let an = loc.answer;
+                    if ds.is_deselected(&an.question_id) {
+                        continue;
+                    }
                     if ds.position(&an.question_id).is_none() {
                         diags.push(crate::error::Diagnostic::error(
                             path,

@@ -216,7 +216,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "exclude")]
     pub missing: MissingPolicy,
     /// Report files to write besides the terminal table.
-    #[arg(long, value_delimiter = ',', default_value = "json,md,csv")]
+    #[arg(long, value_delimiter = ',', default_value = "json,md,csv,html")]
     pub format: Vec<String>,
 }
 

@@ -60,6 +60,12 @@ pub struct DataArgs {
     /// Skip invalid input lines (they are counted and reported) instead of failing.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Only questions in these languages (codes or names, comma-separated), e.g. `ta,hi,hinglish`.
+    #[arg(long, value_delimiter = ',', value_name = "LANG,…")]
+    pub languages: Vec<String>,
+    /// Only questions in these domains (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "DOMAIN,…")]
+    pub domains: Vec<String>,
 }
 
 impl DataArgs {
@@ -68,6 +74,8 @@ impl DataArgs {
             questions: self.questions.clone(),
             rubrics: self.rubrics.clone(),
             skip_invalid: self.skip_invalid,
+            languages: self.languages.clone(),
+            domains: self.domains.clone(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub fn run(a: &ValidateArgs, ui: &Ui) -> Result<i32> {
         },
         rubrics: a.rubrics.clone(),
         skip_invalid: false,
+        ..Default::default()
     };
     let loaded = load(&opts)?;
     for d in &loaded.diagnostics {

@@ -28,6 +28,10 @@ pub struct LoadOptions {
     pub rubrics: Option<Vec<PathBuf>>,
     /// Skip bad lines (counted) instead of failing.
     pub skip_invalid: bool,
+    /// Keep only questions in these languages (codes, names or aliases); all when empty.
+    pub languages: Vec<String>,
+    /// Keep only questions in these domains; all when empty.
+    pub domains: Vec<String>,
 }
 
 /// The result of loading: the valid questions, every diagnostic, and how many lines were skipped.
@@ -155,7 +159,35 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
             (builtin(&BUILTIN_QUESTIONS, "questions"), rubrics)
         }
     };
-    Ok(load_files(qfiles, rfiles))
+    let mut loaded = load_files(qfiles, rfiles);
+    select(&mut loaded.dataset, &opts.languages, &opts.domains);
+    Ok(loaded)
+}
+
+/// Keeps the questions of the given languages and domains (after the whole set was validated,
+/// so a rubric is still checked against its question). The selection is recorded as a source,
+/// so the question set's digest, and with it a resumed run's check, tells selections apart.
+fn select(ds: &mut Dataset, languages: &[String], domains: &[String]) {
+    if languages.is_empty() && domains.is_empty() {
+        return;
+    }
+    let langs: Vec<String> = languages.iter().map(|l| parse_language(l).code).collect();
+    let doms: Vec<String> = domains.iter().map(|d| d.trim().to_string()).collect();
+    let (keep, left): (Vec<Question>, Vec<Question>) = std::mem::take(&mut ds.questions)
+        .into_iter()
+        .partition(|q| {
+            (langs.is_empty() || langs.contains(&q.language))
+                && (doms.is_empty() || doms.contains(&q.domain))
+        });
+    let mut sources = std::mem::take(&mut ds.sources);
+    let selection = format!("languages={};domains={}", langs.join(","), doms.join(","));
+    sources.push(SourceFile {
+        path: PathBuf::from(format!("<selection {selection}>")),
+        sha256: sha256(selection.as_bytes()),
+        kind: "questions",
+    });
+    *ds = Dataset::new(keep, sources);
+    ds.deselected = left.into_iter().map(|q| q.id).collect();
 }
 
 /// Loads from explicit in-memory files (used by tests and by `load`).
@@ -289,7 +321,7 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
                     &f.path,
                     line.number,
                     Some("question_id"),
-                    format!("rubric for unknown question `{qid}`"),
+                    format!("rubric for unknown question `{qid}` (to grade part of a set, load all of it and select with --languages or --domains)"),
                 );
                 continue;
             };

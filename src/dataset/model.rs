@@ -152,6 +152,9 @@ pub struct Dataset {
     pub questions: Vec<Question>,
     index: HashMap<String, u32>,
     pub sources: Vec<SourceFile>,
+    /// Ids of valid questions left out by a selection (`--languages`, `--domains`): answers and
+    /// verdicts for them are passed over, not reported as unknown.
+    pub deselected: std::collections::HashSet<String>,
 }
 
 impl Dataset {
@@ -166,6 +169,7 @@ impl Dataset {
             questions,
             index,
             sources,
+            deselected: Default::default(),
         }
     }
 
@@ -175,6 +179,11 @@ impl Dataset {
 
     pub fn is_empty(&self) -> bool {
         self.questions.is_empty()
+    }
+
+    /// Whether a question was loaded but left out by a selection.
+    pub fn is_deselected(&self, id: &str) -> bool {
+        self.deselected.contains(id)
     }
 
     /// The index of a question by id.
