@@ -171,62 +171,59 @@ pub struct Saved {
 /// one line per item; successful lines are never dropped.
 pub fn saved_state(dir: &Path, repair: bool) -> Result<Saved> {
     let mut saved = Saved::default();
-    let ap = dir.join(run::ANSWERS);
-    if ap.exists() {
-        let bytes = std::fs::read(&ap).map_err(|e| Error::io(&ap, e))?;
-        let mut keep = String::new();
-        let mut dropped = 0;
-        for line in crate::jsonl::lines_of(&bytes) {
-            let parsed = crate::answers::files::parse_jsonl_line(&ap, &line, "")
-                .ok()
-                .filter(|a| !a.model.is_empty());
-            match parsed {
-                Some(a) if a.answer.is_some() => {
-                    let key = (a.model.clone(), a.question_id.clone(), a.sample);
-                    if saved.answers.contains_key(&key) {
-                        dropped += 1;
-                        continue;
-                    }
-                    keep.push_str(&String::from_utf8_lossy(&line.bytes));
-                    keep.push('\n');
-                    saved.answers.insert(key, a);
-                }
-                _ => dropped += 1,
+    let answers = &mut saved.answers;
+    saved.dropped += keep_lines(&dir.join(run::ANSWERS), repair, |path, line| {
+        let parsed = crate::answers::files::parse_jsonl_line(path, line, "")
+            .ok()
+            .filter(|a| !a.model.is_empty() && a.answer.is_some());
+        match parsed {
+            Some(a) => {
+                let key = (a.model.clone(), a.question_id.clone(), a.sample);
+                // The first line for an item wins; a repeat is dropped.
+                !answers.contains_key(&key) && answers.insert(key, a).is_none()
             }
+            None => false,
         }
-        if dropped > 0 && repair {
-            crate::report::write_atomic(&ap, &keep)?;
+    })?;
+    let graded = &mut saved.graded;
+    saved.dropped += keep_lines(&dir.join(run::GRADES), repair, |_, line| {
+        let g: Option<GradeKey> = std::str::from_utf8(&line.bytes)
+            .ok()
+            .and_then(|t| serde_json::from_str(t).ok());
+        match g {
+            Some(g) if g.complete => graded.insert((g.model, g.question_id, g.sample)),
+            _ => false,
         }
-        saved.dropped += dropped;
-    }
-    let gp = dir.join(run::GRADES);
-    if gp.exists() {
-        let bytes = std::fs::read(&gp).map_err(|e| Error::io(&gp, e))?;
-        let mut keep = String::new();
-        let mut dropped = 0;
-        for line in crate::jsonl::lines_of(&bytes) {
-            let g: Option<GradeKey> = std::str::from_utf8(&line.bytes)
-                .ok()
-                .and_then(|t| serde_json::from_str(t).ok());
-            match g {
-                Some(g) if g.complete => {
-                    let key = (g.model.clone(), g.question_id.clone(), g.sample);
-                    if !saved.graded.insert(key) {
-                        dropped += 1;
-                        continue;
-                    }
-                    keep.push_str(&String::from_utf8_lossy(&line.bytes));
-                    keep.push('\n');
-                }
-                _ => dropped += 1,
-            }
-        }
-        if dropped > 0 && repair {
-            crate::report::write_atomic(&gp, &keep)?;
-        }
-        saved.dropped += dropped;
-    }
+    })?;
     Ok(saved)
+}
+
+/// Passes each line of a run file to `keep` and counts the lines it refuses. With `repair`, and
+/// when any were refused, rewrites the file whole and atomically with only the kept lines. A
+/// missing file has nothing to keep.
+fn keep_lines(
+    path: &Path,
+    repair: bool,
+    mut keep: impl FnMut(&Path, &crate::jsonl::RawLine) -> bool,
+) -> Result<usize> {
+    if !path.exists() {
+        return Ok(0);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut kept = String::new();
+    let mut dropped = 0;
+    for line in crate::jsonl::lines_of(&bytes) {
+        if keep(path, &line) {
+            kept.push_str(&String::from_utf8_lossy(&line.bytes));
+            kept.push('\n');
+        } else {
+            dropped += 1;
+        }
+    }
+    if dropped > 0 && repair {
+        crate::report::write_atomic(path, &kept)?;
+    }
+    Ok(dropped)
 }
 
 /// The fields of a grade line that resuming and accounting need (the rest is skipped unparsed,
