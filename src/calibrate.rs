@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
-use crate::jsonl::{parse_object, short_json, LineReader};
+use crate::jsonl::short_json;
 use crate::judge::Verdict;
 use crate::live::{JudgeKind, JudgeSide, JudgeTask, JudgedTasks, Setup};
 
@@ -295,140 +295,135 @@ fn string_field(
 /// Reads reference labels: JSONL `{"question_id", "answer", "criterion_id", "labels": [bool, …]}`.
 /// Every bad line is reported (file:line:field); questions and criteria must exist in `ds`.
 pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
-    let mut reader = LineReader::open(path)?;
-    let mut batch = Vec::new();
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
-    while reader.read_batch(4096, &mut batch)? {
-        for raw in &batch {
-            let o = match parse_object(path, raw) {
-                Ok(o) => o,
-                Err(d) => {
-                    problems.push(d);
-                    continue;
-                }
-            };
-            let line = raw.number;
-            let mut p = Vec::new();
-            let qid = string_field(&o, "question_id", path, line, false, &mut p);
-            let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
-            let answer = string_field(&o, "answer", path, line, true, &mut p);
-            let labels = match o.get("labels") {
-                Some(Value::Array(a)) if a.is_empty() => {
-                    p.push(Diagnostic::error(
-                        path,
-                        Some(line),
-                        Some("labels"),
-                        "expected at least one label (true or false), got an empty list",
-                    ));
-                    None
-                }
-                Some(Value::Array(a)) => {
-                    let mut v = Vec::with_capacity(a.len());
-                    for (i, x) in a.iter().enumerate() {
-                        match x {
-                            Value::Bool(b) => v.push(*b),
-                            other => p.push(Diagnostic::error(
-                                path,
-                                Some(line),
-                                Some(&format!("labels[{i}]")),
-                                format!("expected true or false, got {}", short_json(other)),
-                            )),
-                        }
+    for item in crate::jsonl::objects(path)? {
+        let (line, o) = match item? {
+            Ok(x) => x,
+            Err(d) => {
+                problems.push(d);
+                continue;
+            }
+        };
+        let mut p = Vec::new();
+        let qid = string_field(&o, "question_id", path, line, false, &mut p);
+        let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
+        let answer = string_field(&o, "answer", path, line, true, &mut p);
+        let labels = match o.get("labels") {
+            Some(Value::Array(a)) if a.is_empty() => {
+                p.push(Diagnostic::error(
+                    path,
+                    Some(line),
+                    Some("labels"),
+                    "expected at least one label (true or false), got an empty list",
+                ));
+                None
+            }
+            Some(Value::Array(a)) => {
+                let mut v = Vec::with_capacity(a.len());
+                for (i, x) in a.iter().enumerate() {
+                    match x {
+                        Value::Bool(b) => v.push(*b),
+                        other => p.push(Diagnostic::error(
+                            path,
+                            Some(line),
+                            Some(&format!("labels[{i}]")),
+                            format!("expected true or false, got {}", short_json(other)),
+                        )),
                     }
-                    (v.len() == a.len()).then_some(v)
                 }
-                None | Some(Value::Null) => {
+                (v.len() == a.len()).then_some(v)
+            }
+            None | Some(Value::Null) => {
+                p.push(Diagnostic::error(
+                    path,
+                    Some(line),
+                    Some("labels"),
+                    "required field is missing (a list of true/false, one per rater)",
+                ));
+                None
+            }
+            Some(v) => {
+                p.push(Diagnostic::error(
+                    path,
+                    Some(line),
+                    Some("labels"),
+                    format!(
+                        "expected a list of true/false, one per rater, got {}",
+                        short_json(v)
+                    ),
+                ));
+                None
+            }
+        };
+        if qid.as_ref().is_some_and(|q| ds.is_deselected(q)) {
+            continue;
+        }
+        let language = match (&qid, &cid) {
+            (Some(q), Some(c)) => match ds.get(q) {
+                None => {
                     p.push(Diagnostic::error(
                         path,
                         Some(line),
-                        Some("labels"),
-                        "required field is missing (a list of true/false, one per rater)",
-                    ));
-                    None
-                }
-                Some(v) => {
-                    p.push(Diagnostic::error(
-                        path,
-                        Some(line),
-                        Some("labels"),
+                        Some("question_id"),
                         format!(
-                            "expected a list of true/false, one per rater, got {}",
-                            short_json(v)
+                            "unknown question `{}` (not in the question set)",
+                            crate::jsonl::truncate(q, 80)
                         ),
                     ));
                     None
                 }
-            };
-            if qid.as_ref().is_some_and(|q| ds.is_deselected(q)) {
-                continue;
-            }
-            let language = match (&qid, &cid) {
-                (Some(q), Some(c)) => match ds.get(q) {
-                    None => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("question_id"),
-                            format!(
-                                "unknown question `{}` (not in the question set)",
-                                crate::jsonl::truncate(q, 80)
-                            ),
-                        ));
-                        None
-                    }
-                    Some(question) if !question.rubric.iter().any(|x| &x.id == c) => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("criterion_id"),
-                            format!(
-                                "question `{q}` has no criterion `{c}` (it has {})",
-                                question
-                                    .rubric
-                                    .iter()
-                                    .map(|x| x.id.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        ));
-                        None
-                    }
-                    Some(question) => Some(question.language.clone()),
-                },
-                _ => None,
-            };
-            if !p.is_empty() {
-                problems.extend(p);
-                continue;
-            }
-            let (Some(qid), Some(cid), Some(answer), Some(labels), Some(language)) =
-                (qid, cid, answer, labels, language)
-            else {
-                continue;
-            };
-            let key = (qid.clone(), cid.clone(), answer_sha256(&answer));
-            if let Some(first) = seen.get(&key) {
-                problems.push(Diagnostic::error(
+                Some(question) if !question.rubric.iter().any(|x| &x.id == c) => {
+                    p.push(Diagnostic::error(
+                        path,
+                        Some(line),
+                        Some("criterion_id"),
+                        format!(
+                            "question `{q}` has no criterion `{c}` (it has {})",
+                            question
+                                .rubric
+                                .iter()
+                                .map(|x| x.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                    None
+                }
+                Some(question) => Some(question.language.clone()),
+            },
+            _ => None,
+        };
+        if !p.is_empty() {
+            problems.extend(p);
+            continue;
+        }
+        let (Some(qid), Some(cid), Some(answer), Some(labels), Some(language)) =
+            (qid, cid, answer, labels, language)
+        else {
+            continue;
+        };
+        let key = (qid.clone(), cid.clone(), answer_sha256(&answer));
+        if let Some(first) = seen.get(&key) {
+            problems.push(Diagnostic::error(
                     path,
                     Some(line),
                     Some("answer"),
                     format!("the same answer, question `{qid}` and criterion `{cid}` are labelled twice (first at line {first}); give all raters' labels in one line"),
                 ));
-                continue;
-            }
-            seen.insert(key, line);
-            out.push(LabelledItem {
-                question_id: qid,
-                criterion_id: cid,
-                answer,
-                labels,
-                language,
-                file: path.to_path_buf(),
-                line,
-            });
+            continue;
         }
+        seen.insert(key, line);
+        out.push(LabelledItem {
+            question_id: qid,
+            criterion_id: cid,
+            answer,
+            labels,
+            language,
+            file: path.to_path_buf(),
+            line,
+        });
     }
     if !problems.is_empty() {
         return Err(Error::Input(problems));
@@ -491,81 +486,77 @@ impl VerdictSource for RecordedVerdicts {
         let mut out: Vec<Option<Option<bool>>> = vec![None; items.len()];
         let mut first_line: Vec<usize> = vec![0; items.len()];
         let mut problems = Vec::new();
-        let mut reader = LineReader::open(path)?;
-        let mut batch = Vec::new();
-        while reader.read_batch(4096, &mut batch)? {
-            for raw in &batch {
-                let o = match parse_object(path, raw) {
-                    Ok(o) => o,
-                    Err(d) => {
-                        problems.push(d);
-                        continue;
-                    }
-                };
-                let line = raw.number;
-                let mut p = Vec::new();
-                let qid = string_field(&o, "question_id", path, line, false, &mut p);
-                let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
-                let hash = match (o.get("answer"), o.get("answer_sha256")) {
-                    (Some(Value::String(a)), _) => Some(answer_sha256(a)),
-                    (Some(v), _) if !v.is_null() => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("answer"),
-                            format!("expected the answer text, got {}", short_json(v)),
-                        ));
-                        None
-                    }
-                    (_, Some(Value::String(h)))
-                        if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
-                    {
-                        Some(h.to_ascii_lowercase())
-                    }
-                    (_, Some(v)) if !v.is_null() => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("answer_sha256"),
-                            format!("expected 64 hexadecimal digits, got {}", short_json(v)),
-                        ));
-                        None
-                    }
-                    _ => None,
-                };
-                let met = match o.get("met") {
-                    Some(Value::Bool(b)) => Some(Some(*b)),
-                    Some(Value::Null) => Some(None),
-                    None => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("met"),
-                            "required field is missing (true, false or null)",
-                        ));
-                        None
-                    }
-                    Some(v) => {
-                        p.push(Diagnostic::error(
-                            path,
-                            Some(line),
-                            Some("met"),
-                            format!("expected true, false or null, got {}", short_json(v)),
-                        ));
-                        None
-                    }
-                };
-                if !p.is_empty() {
-                    problems.extend(p);
+        for item in crate::jsonl::objects(path)? {
+            let (line, o) = match item? {
+                Ok(x) => x,
+                Err(d) => {
+                    problems.push(d);
                     continue;
                 }
-                let (Some(qid), Some(cid), Some(met)) = (qid, cid, met) else {
-                    continue;
-                };
-                if self.skip_questions.contains(&qid) {
-                    continue;
+            };
+            let mut p = Vec::new();
+            let qid = string_field(&o, "question_id", path, line, false, &mut p);
+            let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
+            let hash = match (o.get("answer"), o.get("answer_sha256")) {
+                (Some(Value::String(a)), _) => Some(answer_sha256(a)),
+                (Some(v), _) if !v.is_null() => {
+                    p.push(Diagnostic::error(
+                        path,
+                        Some(line),
+                        Some("answer"),
+                        format!("expected the answer text, got {}", short_json(v)),
+                    ));
+                    None
                 }
-                let target = match &hash {
+                (_, Some(Value::String(h)))
+                    if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    Some(h.to_ascii_lowercase())
+                }
+                (_, Some(v)) if !v.is_null() => {
+                    p.push(Diagnostic::error(
+                        path,
+                        Some(line),
+                        Some("answer_sha256"),
+                        format!("expected 64 hexadecimal digits, got {}", short_json(v)),
+                    ));
+                    None
+                }
+                _ => None,
+            };
+            let met = match o.get("met") {
+                Some(Value::Bool(b)) => Some(Some(*b)),
+                Some(Value::Null) => Some(None),
+                None => {
+                    p.push(Diagnostic::error(
+                        path,
+                        Some(line),
+                        Some("met"),
+                        "required field is missing (true, false or null)",
+                    ));
+                    None
+                }
+                Some(v) => {
+                    p.push(Diagnostic::error(
+                        path,
+                        Some(line),
+                        Some("met"),
+                        format!("expected true, false or null, got {}", short_json(v)),
+                    ));
+                    None
+                }
+            };
+            if !p.is_empty() {
+                problems.extend(p);
+                continue;
+            }
+            let (Some(qid), Some(cid), Some(met)) = (qid, cid, met) else {
+                continue;
+            };
+            if self.skip_questions.contains(&qid) {
+                continue;
+            }
+            let target = match &hash {
                     Some(h) => match by_key.get(&(qid.as_str(), cid.as_str(), h.clone())) {
                         Some(&i) => Ok(i),
                         None if by_pair.contains_key(&(qid.as_str(), cid.as_str())) => Err((
@@ -589,23 +580,22 @@ impl VerdictSource for RecordedVerdicts {
                         )),
                     },
                 };
-                match target {
-                    Ok(i) if out[i].is_some() => problems.push(Diagnostic::error(
-                        path,
-                        Some(line),
-                        Some("question_id"),
-                        format!(
-                            "a second verdict for the same labelled item (first at line {})",
-                            first_line[i]
-                        ),
-                    )),
-                    Ok(i) => {
-                        out[i] = Some(met);
-                        first_line[i] = line;
-                    }
-                    Err((field, msg)) => {
-                        problems.push(Diagnostic::error(path, Some(line), Some(field), msg))
-                    }
+            match target {
+                Ok(i) if out[i].is_some() => problems.push(Diagnostic::error(
+                    path,
+                    Some(line),
+                    Some("question_id"),
+                    format!(
+                        "a second verdict for the same labelled item (first at line {})",
+                        first_line[i]
+                    ),
+                )),
+                Ok(i) => {
+                    out[i] = Some(met);
+                    first_line[i] = line;
+                }
+                Err((field, msg)) => {
+                    problems.push(Diagnostic::error(path, Some(line), Some(field), msg))
                 }
             }
         }

@@ -14,7 +14,7 @@ type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 use crate::answers::{AnswerFiles, Located};
 use crate::dataset::{Dataset, Question};
 use crate::error::{Diagnostic, Error, Result};
-use crate::jsonl::{parse_object, short_json, JsonlWriter, LineReader};
+use crate::jsonl::{short_json, JsonlWriter};
 use crate::judge::rules::{RuleJudge, Scratch};
 use crate::judge::{Source, Verdict};
 
@@ -638,134 +638,130 @@ pub fn grade_verdicts(
     let mut out = Outcome::default();
     let mut groups: HashMap<(String, u32, u32), Vec<RecordedVerdict>> = HashMap::new();
     let mut order: Vec<(String, u32, u32)> = Vec::new();
-    let mut reader = LineReader::open(verdict_path)?;
-    let mut batch = Vec::new();
     let mut bad_lines: HashSet<usize> = HashSet::new();
     let err = |line: usize, field: Option<&str>, msg: String| {
         Diagnostic::error(verdict_path, Some(line), field, msg)
     };
-    while reader.read_batch(BATCH, &mut batch)? {
-        for raw in &batch {
-            let o = match parse_object(verdict_path, raw) {
-                Ok(o) => o,
-                Err(d) => {
-                    bad_lines.insert(raw.number);
-                    out.diagnostics.push(d);
-                    continue;
-                }
-            };
-            let mut problems = Vec::new();
-            let s = |k: &str, problems: &mut Vec<Diagnostic>| match o.get(k) {
-                Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-                None | Some(serde_json::Value::Null) => {
-                    problems.push(err(raw.number, Some(k), "required field is missing".into()));
-                    None
-                }
-                Some(v) => {
-                    problems.push(err(
-                        raw.number,
-                        Some(k),
-                        format!("expected a non-empty string, got {}", short_json(v)),
-                    ));
-                    None
-                }
-            };
-            let qid = s("question_id", &mut problems);
-            let model = s("model", &mut problems);
-            let cid = s("criterion_id", &mut problems);
-            let sample = match o.get("sample") {
-                None | Some(serde_json::Value::Null) => Some(0),
-                Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
-                    Some(n) => Some(n),
-                    None => {
-                        problems.push(err(
-                            raw.number,
-                            Some("sample"),
-                            format!("expected a whole number >= 0, got {}", short_json(v)),
-                        ));
-                        None
-                    }
-                },
-            };
-            let met = match o.get("met") {
-                Some(serde_json::Value::Bool(b)) => Some(Some(*b)),
-                Some(serde_json::Value::Null) => Some(None),
+    for item in crate::jsonl::objects(verdict_path)? {
+        let (number, o) = match item? {
+            Ok(x) => x,
+            Err(d) => {
+                bad_lines.extend(d.line);
+                out.diagnostics.push(d);
+                continue;
+            }
+        };
+        let mut problems = Vec::new();
+        let s = |k: &str, problems: &mut Vec<Diagnostic>| match o.get(k) {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            None | Some(serde_json::Value::Null) => {
+                problems.push(err(number, Some(k), "required field is missing".into()));
+                None
+            }
+            Some(v) => {
+                problems.push(err(
+                    number,
+                    Some(k),
+                    format!("expected a non-empty string, got {}", short_json(v)),
+                ));
+                None
+            }
+        };
+        let qid = s("question_id", &mut problems);
+        let model = s("model", &mut problems);
+        let cid = s("criterion_id", &mut problems);
+        let sample = match o.get("sample") {
+            None | Some(serde_json::Value::Null) => Some(0),
+            Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => Some(n),
                 None => {
                     problems.push(err(
-                        raw.number,
-                        Some("met"),
-                        "required field is missing (true, false or null)".into(),
+                        number,
+                        Some("sample"),
+                        format!("expected a whole number >= 0, got {}", short_json(v)),
                     ));
                     None
                 }
-                Some(v) => {
-                    problems.push(err(
-                        raw.number,
-                        Some("met"),
-                        format!("expected true, false or null, got {}", short_json(v)),
-                    ));
-                    None
-                }
-            };
-            let (Some(qid), Some(model), Some(cid), Some(sample), Some(met)) =
-                (qid, model, cid, sample, met)
-            else {
-                bad_lines.insert(raw.number);
-                out.diagnostics.extend(problems);
-                continue;
-            };
-            let Some(qi) = dataset.position(&qid) else {
-                if dataset.is_deselected(&qid) {
-                    continue;
-                }
-                bad_lines.insert(raw.number);
-                out.diagnostics.push(err(
-                    raw.number,
-                    Some("question_id"),
-                    format!(
-                        "verdict for unknown question `{}`",
-                        crate::jsonl::truncate(&qid, 80)
-                    ),
+            },
+        };
+        let met = match o.get("met") {
+            Some(serde_json::Value::Bool(b)) => Some(Some(*b)),
+            Some(serde_json::Value::Null) => Some(None),
+            None => {
+                problems.push(err(
+                    number,
+                    Some("met"),
+                    "required field is missing (true, false or null)".into(),
                 ));
-                continue;
-            };
-            let q = &dataset.questions[qi as usize];
-            let Some(ci) = q.rubric.iter().position(|c| c.id == cid) else {
-                bad_lines.insert(raw.number);
-                out.diagnostics.push(err(
-                    raw.number,
-                    Some("criterion_id"),
-                    format!(
-                        "question `{qid}` has no criterion `{cid}` (it has {})",
-                        q.rubric
-                            .iter()
-                            .map(|c| c.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                None
+            }
+            Some(v) => {
+                problems.push(err(
+                    number,
+                    Some("met"),
+                    format!("expected true, false or null, got {}", short_json(v)),
                 ));
+                None
+            }
+        };
+        let (Some(qid), Some(model), Some(cid), Some(sample), Some(met)) =
+            (qid, model, cid, sample, met)
+        else {
+            bad_lines.insert(number);
+            out.diagnostics.extend(problems);
+            continue;
+        };
+        let Some(qi) = dataset.position(&qid) else {
+            if dataset.is_deselected(&qid) {
                 continue;
-            };
-            let key = (model, qi, sample);
-            let list = groups.entry(key.clone()).or_insert_with(|| {
-                order.push(key.clone());
-                Vec::new()
-            });
-            if let Some(prev) = list.iter().find(|v| v.criterion == ci) {
-                bad_lines.insert(raw.number);
-                out.diagnostics.push(err(
-                    raw.number,
+            }
+            bad_lines.insert(number);
+            out.diagnostics.push(err(
+                number,
+                Some("question_id"),
+                format!(
+                    "verdict for unknown question `{}`",
+                    crate::jsonl::truncate(&qid, 80)
+                ),
+            ));
+            continue;
+        };
+        let q = &dataset.questions[qi as usize];
+        let Some(ci) = q.rubric.iter().position(|c| c.id == cid) else {
+            bad_lines.insert(number);
+            out.diagnostics.push(err(
+                number,
+                Some("criterion_id"),
+                format!(
+                    "question `{qid}` has no criterion `{cid}` (it has {})",
+                    q.rubric
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            continue;
+        };
+        let key = (model, qi, sample);
+        let list = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            Vec::new()
+        });
+        if let Some(prev) = list.iter().find(|v| v.criterion == ci) {
+            bad_lines.insert(number);
+            out.diagnostics.push(err(
+                    number,
                     Some("criterion_id"),
                     format!("duplicate verdict for model `{}`, question `{qid}`, sample {sample}, criterion `{cid}` (first at line {})", key.0, prev.line),
                 ));
-                continue;
-            }
-            list.push(RecordedVerdict {
-                criterion: ci,
-                met,
-                line: raw.number,
-            });
+            continue;
         }
+        list.push(RecordedVerdict {
+            criterion: ci,
+            met,
+            line: number,
+        });
     }
 
     // With answer files, they define the set of answers; verdicts must match them one to one.

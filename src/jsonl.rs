@@ -137,6 +137,43 @@ pub fn parse_object(
     }
 }
 
+/// The non-blank lines of a JSONL file as JSON objects, streamed: each item is a line's number and
+/// object, or the diagnostic (naming the line) saying why the line is not an object. A read error
+/// of the file itself is the outer `Err`.
+pub struct Objects {
+    reader: LineReader,
+    lines: std::vec::IntoIter<RawLine>,
+    buf: Vec<RawLine>,
+}
+
+/// Opens a JSONL file for reading as [`Objects`].
+pub fn objects(path: &Path) -> Result<Objects> {
+    Ok(Objects {
+        reader: LineReader::open(path)?,
+        lines: Vec::new().into_iter(),
+        buf: Vec::new(),
+    })
+}
+
+impl Iterator for Objects {
+    type Item = Result<Result<(usize, serde_json::Map<String, serde_json::Value>), Diagnostic>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(raw) = self.lines.next() {
+                return Some(Ok(
+                    parse_object(&self.reader.path, &raw).map(|o| (raw.number, o))
+                ));
+            }
+            match self.reader.read_batch(4096, &mut self.buf) {
+                Ok(true) => self.lines = std::mem::take(&mut self.buf).into_iter(),
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
 /// A serde_json error without its own "at line 1 column N" suffix, with the column kept.
 pub fn json_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
