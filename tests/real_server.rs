@@ -142,56 +142,8 @@ fn llama_cpp_server_answers_and_judges() {
             }
         }
     }
-    // The seed is honoured: without the cache, the same seeds give the same answers. Requests go
-    // one at a time, since the server's parallel slots batch concurrent requests together, and
-    // batching may change a model's arithmetic (and so its text) from one run to the next.
-    let generate = |dir: &std::path::Path| {
-        let o = kasauti()
-            .args([
-                "generate",
-                "--base-url",
-                &base,
-                "--model",
-                "tiny-random-llama",
-            ])
-            .args([
-                "--max-tokens",
-                "24",
-                "--seed",
-                "7",
-                "--samples",
-                "2",
-                "--no-cache",
-                "--concurrency",
-                "1",
-            ])
-            .args([
-                "--questions",
-                questions.to_str().unwrap(),
-                "--out",
-                dir.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    };
-    let again = tmp.path().join("again");
-    let twice = tmp.path().join("twice");
-    generate(&again);
-    generate(&twice);
-    let texts = |p: &std::path::Path| {
-        let mut v: Vec<(String, u64, String)> = jsonl(&p.join("answers.jsonl"))
-            .iter()
-            .map(|a| {
-                (
-                    a["question_id"].as_str().unwrap().to_string(),
-                    a["sample"].as_u64().unwrap(),
-                    a["answer"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(texts(&again), texts(&twice));
+    // Whether the server's text repeats for a repeated seed is the server's affair, and not a
+    // reliable one: llama.cpp reuses cached prompt state and batches across its slots, which can
+    // change its arithmetic and so its text between runs. That kasauti sends each sample its own
+    // seed is checked against the scripted server (tests/live.rs hashes every request body).
 }
