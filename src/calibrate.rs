@@ -44,7 +44,7 @@ pub struct LabelledItem {
 /// The key that ties a recorded verdict to a labelled item: question, criterion and the
 /// SHA-256 of the exact answer text.
 pub fn answer_sha256(answer: &str) -> String {
-    crate::dataset::model::hex(&Sha256::digest(answer.as_bytes()))
+    crate::util::hex(&Sha256::digest(answer.as_bytes()))
 }
 
 /// Agreement of one rater (the judge, or a human) with reference labels, over pooled pairs.
@@ -755,7 +755,7 @@ pub fn write_verdicts(path: &Path, items: &[LabelledItem], verdicts: &[Verdict])
         s.push_str(&line.to_string());
         s.push('\n');
     }
-    crate::report::write_atomic(path, &s)
+    crate::util::write_atomic(path, &s)
 }
 
 #[cfg(test)]

@@ -221,7 +221,7 @@ fn keep_lines(
         }
     }
     if dropped > 0 && repair {
-        crate::report::write_atomic(path, &kept)?;
+        crate::util::write_atomic(path, &kept)?;
     }
     Ok(dropped)
 }
@@ -1000,8 +1000,8 @@ async fn ask_judge<T>(
 pub fn token_totals(
     dir: &Path,
     prices: [Option<f64>; 4],
-) -> Result<std::collections::BTreeMap<String, crate::report::Tokens>> {
-    let mut out: std::collections::BTreeMap<String, crate::report::Tokens> = Default::default();
+) -> Result<std::collections::BTreeMap<String, crate::stats::Tokens>> {
+    let mut out: std::collections::BTreeMap<String, crate::stats::Tokens> = Default::default();
     let ap = dir.join(run::ANSWERS);
     if ap.exists() {
         for a in run::read_answer_lines(&ap)? {
@@ -1039,21 +1039,14 @@ pub fn token_totals(
             cost(t.model.prompt, prices[0]),
             cost(t.model.completion, prices[1]),
         );
-        t.model.cost = sum(a, b);
+        t.model.cost = crate::util::sum_opt(a, b);
         let (c, d) = (
             cost(t.judge.prompt, prices[2]),
             cost(t.judge.completion, prices[3]),
         );
-        t.judge.cost = sum(c, d);
+        t.judge.cost = crate::util::sum_opt(c, d);
     }
     Ok(out)
-}
-
-fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-    }
 }
 
 /// What `--dry-run` would send.

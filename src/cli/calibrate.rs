@@ -107,11 +107,11 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
                 crate::run::create_dir(&out)?;
                 let s =
                     serde_json::to_string_pretty(&cal).map_err(|e| Error::Other(e.to_string()))?;
-                crate::report::write_atomic(&out.join("calibration.json"), &(s + "\n"))?;
+                crate::util::write_atomic(&out.join("calibration.json"), &(s + "\n"))?;
             }
             _ => {
                 crate::run::create_dir(&out)?;
-                crate::report::write_atomic(&out.join("calibration.md"), &markdown(&cal))?;
+                crate::util::write_atomic(&out.join("calibration.md"), &markdown(&cal))?;
             }
         }
     }

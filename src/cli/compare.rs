@@ -109,10 +109,10 @@ pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
         match f.as_str() {
             "table" => ui.out(&render::table(&cmp, ui.color)),
             "md" | "markdown" => {
-                crate::report::write_atomic(&out.join("compare.md"), &render::markdown(&cmp))?
+                crate::util::write_atomic(&out.join("compare.md"), &render::markdown(&cmp))?
             }
-            "json" => crate::report::write_atomic(&out.join("compare.json"), &render::json(&cmp)?)?,
-            _ => crate::report::write_atomic(&out.join("compare.html"), &render::html(&cmp))?,
+            "json" => crate::util::write_atomic(&out.join("compare.json"), &render::json(&cmp)?)?,
+            _ => crate::util::write_atomic(&out.join("compare.html"), &render::html(&cmp))?,
         }
     }
     if fmts.iter().any(|f| f != "table") {

@@ -836,7 +836,7 @@ pub fn grade_with_judge(
         let bytes = crate::jsonl::read_file(p)?;
         sha2::Digest::update(&mut h, <sha2::Sha256 as sha2::Digest>::digest(&bytes));
     }
-    let answers_sha = crate::dataset::model::hex(&sha2::Digest::finalize(h));
+    let answers_sha = crate::util::hex(&sha2::Digest::finalize(h));
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("grade"));
     settings.insert("judge".into(), json!(kind.as_str()));

@@ -9,8 +9,9 @@ use super::{formats, MissingPolicy, Ui};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::grade::Records;
-use crate::report::{self, exporter, ReportInput, ReportOptions, Tokens};
+use crate::report::{self, exporter, ReportInput, ReportOptions};
 use crate::run;
+use crate::stats::Tokens;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -73,15 +74,7 @@ pub fn load_runs(runs: &[PathBuf]) -> Result<LoadedRuns> {
         }
         let r = run::read_records(dir, &ds)?;
         for (k, v) in run::tokens_of(&m) {
-            let t = tokens.entry(k).or_default();
-            t.model.prompt += v.model.prompt;
-            t.model.completion += v.model.completion;
-            t.model.requests += v.model.requests;
-            t.judge.prompt += v.judge.prompt;
-            t.judge.completion += v.judge.completion;
-            t.judge.requests += v.judge.requests;
-            t.model.cost = sum_opt(t.model.cost, v.model.cost);
-            t.judge.cost = sum_opt(t.judge.cost, v.judge.cost);
+            tokens.entry(k).or_default().add(&v);
         }
         manifests.push(m);
         per_run.push((dir.clone(), ds, r));
@@ -155,13 +148,6 @@ pub fn load_runs(runs: &[PathBuf]) -> Result<LoadedRuns> {
     Ok((merged, records, tokens, manifests))
 }
 
-fn sum_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (None, None) => None,
-        (x, y) => Some(x.unwrap_or(0.0) + y.unwrap_or(0.0)),
-    }
-}
-
 /// Builds the report, writes the requested files into `dir`, prints the terminal table.
 /// Returns whether there were problems worth exit code 1 (incomplete grades, failed items).
 #[allow(clippy::too_many_arguments)]
@@ -203,7 +189,7 @@ pub fn finish(
             continue;
         }
         let e = exporter(&f)?;
-        report::write_atomic(&dir.join(e.file_name()), &e.render(&input)?)?;
+        crate::util::write_atomic(&dir.join(e.file_name()), &e.render(&input)?)?;
         clock.lap(e.file_name());
     }
     if table {
@@ -268,7 +254,7 @@ pub fn run(a: &ReportArgs, ui: &Ui) -> Result<i32> {
             continue;
         }
         let e = exporter(f)?;
-        report::write_atomic(&out.join(e.file_name()), &e.render(&input)?)?;
+        crate::util::write_atomic(&out.join(e.file_name()), &e.render(&input)?)?;
     }
     if a.runs.len() > 1 || a.out.is_some() {
         run::write_dataset(&out, &ds)?;

@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::check::Check;
 use super::language::{is_known_domain, is_snake_case, known_language, parse_language};
-use super::model::{hex, Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};
+use super::model::{Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{lines_of, parse_object, read_file, short_json, RawLine};
+use crate::util::hex;
 
 static BUILTIN_QUESTIONS: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/questions");

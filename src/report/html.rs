@@ -164,7 +164,7 @@ fn render(input: &ReportInput<'_>) -> String {
     h
 }
 
-fn tokens_text(t: &super::TokenCount) -> String {
+fn tokens_text(t: &crate::stats::TokenCount) -> String {
     if t.requests == 0 && t.prompt == 0 && t.completion == 0 {
         return "—".into();
     }

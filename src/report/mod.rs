@@ -9,10 +9,9 @@ pub mod markdown;
 pub mod model;
 pub mod table;
 
-use std::path::Path;
-
+pub use crate::stats::{TokenCount, Tokens};
 pub use details::{AnswerDetail, Details};
-pub use model::{build, Coverage, ModelReport, Report, ReportOptions, TokenCount, Tokens};
+pub use model::{build, Coverage, ModelReport, Report, ReportOptions};
 
 use crate::error::{Error, Result};
 
@@ -51,14 +50,6 @@ pub fn exporter(name: &str) -> Result<Box<dyn Exporter>> {
             )))
         }
     })
-}
-
-/// Writes a file atomically (write to a temporary name, then rename), so a reader never sees half
-/// a report.
-pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 /// Formats a score as a percentage with one decimal.

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod details;
+
 use crate::dataset::{load::load_from_bytes, Dataset};
 use crate::error::{Diagnostic, Error, Result};
 use crate::grade::{Grade, Records};
 use crate::jsonl::{JsonlWriter, LineReader};
-use crate::report::Tokens;
+use crate::stats::Tokens;
 
 pub const MANIFEST: &str = "run.json";
 pub const DATASET: &str = "dataset.jsonl";
@@ -92,7 +94,7 @@ pub fn create_dir(dir: &Path) -> Result<()> {
 
 pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
     let s = serde_json::to_string_pretty(m).map_err(|e| Error::Other(e.to_string()))?;
-    crate::report::write_atomic(&dir.join(MANIFEST), &(s + "\n"))
+    crate::util::write_atomic(&dir.join(MANIFEST), &(s + "\n"))
 }
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
@@ -115,7 +117,7 @@ pub fn write_dataset(dir: &Path, ds: &Dataset) -> Result<()> {
         s.push_str(&q.to_json().to_string());
         s.push('\n');
     }
-    crate::report::write_atomic(&dir.join(DATASET), &s)
+    crate::util::write_atomic(&dir.join(DATASET), &s)
 }
 
 /// Reads a run's dataset snapshot.

@@ -13,6 +13,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+mod tokens;
+
+pub use tokens::{TokenCount, Tokens};
+
 /// Number of bootstrap resamples (simple-evals uses 1000).
 pub const RESAMPLES: usize = 1000;
 
