@@ -20,7 +20,8 @@ use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::short_json;
 use crate::judge::Verdict;
-use crate::live::{JudgeKind, JudgeSide, JudgeTask, JudgedTasks, Setup};
+use crate::judge::{JudgeKind, JudgeSide};
+use crate::live::{JudgeTask, JudgedTasks, Setup};
 
 /// One labelled item: an answer, a criterion, and the raters' labels (`met` or not).
 #[derive(Debug, Clone, PartialEq)]

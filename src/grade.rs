@@ -15,8 +15,9 @@ use crate::answers::{AnswerFiles, Located};
 use crate::dataset::{Dataset, Question};
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, JsonlWriter};
-use crate::judge::rules::{RuleJudge, Scratch};
-use crate::judge::{Source, Verdict};
+use crate::judge::rules::Scratch;
+pub use crate::judge::JudgeUsage;
+use crate::judge::{Judge, Source, Verdict};
 
 /// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
 fn points<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -61,15 +62,6 @@ pub struct Grade {
     /// Tokens the judge model spent on this answer (live judging only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_usage: Option<JudgeUsage>,
-}
-
-/// What judging one answer cost: tokens over every judge reply, unusable ones included, and the
-/// number of replies (from the server or the cache).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct JudgeUsage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub replies: u64,
 }
 
 /// The score of one answer from its verdicts (SPEC §4, HealthBench's formula, not clipped):
@@ -446,12 +438,17 @@ type JudgedItem = Result<Option<Judged>, Diagnostic>;
 /// thread owns the output file. Channels between them are bounded, so memory stays flat.
 pub fn grade_files(
     dataset: &Dataset,
-    judge: &RuleJudge,
+    judge: &dyn Judge,
     files: &mut AnswerFiles,
     sink: &mut (dyn GradeSink + Send),
     progress: &dyn Progress,
 ) -> Result<Outcome> {
     use rayon::prelude::*;
+    if !judge.decides_now() {
+        return Err(Error::Usage(
+            "grading answer files offline needs a judge that decides without the network".into(),
+        ));
+    }
     let paths = files.paths.clone();
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
     let (jtx, jrx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(2);
@@ -573,7 +570,7 @@ pub fn grade_files(
                         return Ok(Some((loc, qi, None)));
                     };
                     let mut codes = Vec::with_capacity(q.rubric.len());
-                    judge.rubrics[qi as usize].judge_into(text, scratch, |_, met| {
+                    judge.judge_now(qi, text, scratch, &mut |_, met| {
                         codes.push(match met {
                             Some(true) => code::MET,
                             Some(false) => code::NOT_MET,

@@ -23,31 +23,9 @@ use crate::error::{Error, Result};
 use crate::grade::{grade, JudgeUsage};
 use crate::http::{CallError, Client, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::jsonl::JsonlWriter;
-use crate::judge::llm::{self, JudgeMode, Template};
-use crate::judge::rules::{RuleJudge, Scratch};
-use crate::judge::{Source, Verdict};
+use crate::judge::prompt::{self as llm, JudgeMode};
+use crate::judge::{self, Judge, JudgeKind, JudgeSide, Task, Verdict};
 use crate::run;
-
-/// Which judge grades answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JudgeKind {
-    /// Offline checks only; criteria without a check are unjudged.
-    Rules,
-    /// The judge model for every criterion.
-    Llm,
-    /// Checks where a criterion has one, the judge model for the rest.
-    Hybrid,
-}
-
-impl JudgeKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            JudgeKind::Rules => "rules",
-            JudgeKind::Llm => "llm",
-            JudgeKind::Hybrid => "hybrid",
-        }
-    }
-}
 
 /// The model that answers.
 #[derive(Debug, Clone)]
@@ -55,21 +33,6 @@ pub struct ModelSide {
     pub endpoint: Endpoint,
     pub model: String,
     pub params: GenParams,
-}
-
-/// The judge model.
-#[derive(Debug, Clone)]
-pub struct JudgeSide {
-    pub endpoint: Endpoint,
-    pub model: String,
-    pub mode: JudgeMode,
-    pub template: Template,
-    /// How many times an unusable reply is asked again.
-    pub retries: u32,
-    /// Send the reply's JSON schema as `response_format`.
-    pub structured: bool,
-    /// `max_tokens` of judge requests, if bounded.
-    pub max_tokens: Option<u64>,
 }
 
 /// A stable K-th of N share of the items (`--shard K/N`, K from 1).
@@ -312,7 +275,7 @@ struct Shared {
     plan: Plan,
     client: Arc<Client>,
     /// How answers are judged; `None` for `generate`.
-    judging: Option<Judging>,
+    judging: Option<Arc<dyn Judge>>,
     answers: Option<Mutex<JsonlWriter>>,
     grades: Option<Mutex<JsonlWriter>>,
     progress: Arc<dyn LiveProgress>,
@@ -383,10 +346,10 @@ pub fn execute(
     client.stop = setup.stop.clone();
     let client = Arc::new(client);
     let judging = match plan.judge {
-        Some(kind) => Some(Judging::new(
+        Some(kind) => Some(judge::build(
+            kind,
             &ds,
             client.clone(),
-            kind,
             plan.judge_side.clone(),
         )?),
         None => None,
@@ -477,7 +440,13 @@ async fn process(sh: Arc<Shared>, w: Work) -> Result<()> {
     let Some(text) = answer.answer.as_deref() else {
         return Ok(());
     };
-    let Some((verdicts, usage)) = judging.judge_answer(w.question, q, text, None).await? else {
+    let task = Task {
+        question: w.question,
+        q,
+        answer: text,
+        wanted: None,
+    };
+    let Some(judge::Judged { verdicts, usage }) = judging.judge(task).await? else {
         return Ok(());
     };
     let mut g = grade(q, &w.model, w.sample, verdicts);
@@ -546,180 +515,6 @@ async fn ask_model(
         }
     }
     Ok(Some(a))
-}
-
-fn judge_verdict(model: &str, d: llm::Decision) -> Verdict {
-    Verdict {
-        met: Some(d.met),
-        source: Source::Judge(model.to_string()),
-        explanation: Some(d.explanation),
-        error: None,
-    }
-}
-
-fn null_verdict(model: &str, reason: String) -> Verdict {
-    Verdict {
-        met: None,
-        source: Source::Judge(model.to_string()),
-        explanation: None,
-        error: Some(reason),
-    }
-}
-
-/// What judging an answer needs, shared by every item of an invocation: the client, which judge
-/// decides, the judge model and the rule checks. Live runs (`run`, `grade --judge llm|hybrid`) and
-/// calibration (`calibrate --judge-model`) judge through the same [`Judging::judge_answer`], so
-/// they send the same requests (and share cache entries) for the same answer.
-pub struct Judging {
-    /// The shared HTTP client: concurrency, retries, rate limits, cache and redaction.
-    pub client: Arc<Client>,
-    /// Which judge decides.
-    pub kind: JudgeKind,
-    /// The judge model, for `llm` and `hybrid`.
-    pub judge: Option<Arc<JudgeSide>>,
-    /// The compiled rule checks, for `rules` and `hybrid`.
-    pub rules: Option<RuleJudge>,
-}
-
-impl Judging {
-    /// Compiles the rule checks `kind` needs. `judge` is required for `llm` and `hybrid` (an
-    /// answer that needs it without one is an error when it is judged).
-    pub fn new(
-        ds: &Dataset,
-        client: Arc<Client>,
-        kind: JudgeKind,
-        judge: Option<JudgeSide>,
-    ) -> Result<Judging> {
-        let rules = match kind {
-            JudgeKind::Rules | JudgeKind::Hybrid => Some(RuleJudge::new(ds).map_err(Error::Other)?),
-            JudgeKind::Llm => None,
-        };
-        Ok(Judging {
-            client,
-            kind,
-            judge: judge.map(Arc::new),
-            rules,
-        })
-    }
-
-    /// Judges one answer to question `qi` (`q`): a verdict per rubric criterion, in rubric order,
-    /// and what the judge model's replies cost. With `wanted` (positions in the rubric), only
-    /// those criteria are asked of the judge model in per-criterion mode; the others are
-    /// `unjudged` unless a rule check decided them. Batched mode always asks about every criterion
-    /// without a rule verdict, exactly as grading does, so the request (and its cache entry) is the
-    /// one `grade` would send. `Ok(None)` when the run is stopping; an error only for refused
-    /// credentials or a missing judge model.
-    pub async fn judge_answer(
-        &self,
-        qi: u32,
-        q: &Question,
-        text: &str,
-        wanted: Option<&[usize]>,
-    ) -> Result<Option<(Vec<Verdict>, Option<JudgeUsage>)>> {
-        let mut verdicts: Vec<Option<Verdict>> = vec![None; q.rubric.len()];
-        if let Some(compiled) = self.rules.as_ref().and_then(|r| r.rubrics.get(qi as usize)) {
-            let rv = compiled.judge(text, &mut Scratch::default());
-            for (slot, v) in verdicts.iter_mut().zip(rv) {
-                if v.is_judged() {
-                    *slot = Some(v);
-                }
-            }
-        }
-        let mut todo: Vec<usize> = (0..q.rubric.len())
-            .filter(|&i| verdicts[i].is_none())
-            .collect();
-        let mut usage = None;
-        if self.kind != JudgeKind::Rules && !todo.is_empty() {
-            let Some(judge) = &self.judge else {
-                return Err(Error::Usage(
-                    "a judge model is needed for this judge".into(),
-                ));
-            };
-            let mut total = JudgeUsage::default();
-            match judge.mode {
-                JudgeMode::PerCriterion => {
-                    if let Some(w) = wanted {
-                        todo.retain(|i| w.contains(i));
-                    }
-                    // The criteria of one answer are asked at once; the client's semaphore keeps
-                    // the run within its concurrency.
-                    let mut set = JoinSet::new();
-                    for &i in &todo {
-                        let prompt = llm::render_one(&judge.template, q, text, &q.rubric[i]);
-                        let body = llm::request_body(
-                            &judge.model,
-                            &prompt,
-                            judge.max_tokens,
-                            judge
-                                .structured
-                                .then(|| ("rubric_verdict", llm::verdict_schema())),
-                        );
-                        let client = self.client.clone();
-                        let judge = judge.clone();
-                        set.spawn(async move {
-                            let r =
-                                ask_judge(&client, &judge, &body, &prompt, llm::parse_one).await;
-                            (i, r)
-                        });
-                    }
-                    while let Some(joined) = set.join_next().await {
-                        let (i, r) = joined
-                            .map_err(|e| Error::Other(format!("a judge task failed: {e}")))?;
-                        let Some((decision, u)) = r? else {
-                            set.abort_all();
-                            return Ok(None);
-                        };
-                        add(&mut total, u);
-                        verdicts[i] = Some(match decision {
-                            Ok(d) => judge_verdict(&judge.model, d),
-                            Err(why) => null_verdict(&judge.model, why),
-                        });
-                    }
-                }
-                JudgeMode::Batched => {
-                    let cs: Vec<&crate::dataset::Criterion> =
-                        todo.iter().map(|&i| &q.rubric[i]).collect();
-                    let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
-                    let prompt = llm::render_batched(&judge.template, q, text, &cs);
-                    let body = llm::request_body(
-                        &judge.model,
-                        &prompt,
-                        judge.max_tokens,
-                        judge
-                            .structured
-                            .then(|| ("rubric_verdicts", llm::batched_schema(&ids))),
-                    );
-                    let Some((decisions, u)) =
-                        ask_judge(&self.client, judge, &body, &prompt, |t| {
-                            llm::parse_batched(t, &ids)
-                        })
-                        .await?
-                    else {
-                        return Ok(None);
-                    };
-                    add(&mut total, u);
-                    for &i in &todo {
-                        let id = &q.rubric[i].id;
-                        verdicts[i] = Some(match &decisions {
-                            Ok(map) => match map.get(id) {
-                                Some(d) => judge_verdict(&judge.model, d.clone()),
-                                None => {
-                                    null_verdict(&judge.model, format!("no verdict for `{id}`"))
-                                }
-                            },
-                            Err(why) => null_verdict(&judge.model, why.clone()),
-                        });
-                    }
-                }
-            }
-            usage = Some(total);
-        }
-        let verdicts = verdicts
-            .into_iter()
-            .map(|v| v.unwrap_or_else(Verdict::unjudged))
-            .collect();
-        Ok(Some((verdicts, usage)))
-    }
 }
 
 /// Items in flight at once for a client with `concurrency` permits: enough to keep every permit
@@ -858,39 +653,43 @@ pub fn judge_tasks(
     let mut client = Client::new(setup.client, setup.secrets).map_err(Error::Other)?;
     client.stop = setup.stop.clone();
     let client = Arc::new(client);
-    let judging = Arc::new(Judging::new(&ds, client.clone(), kind, judge)?);
+    let judging = judge::build(kind, &ds, client.clone(), judge)?;
     type Slot = Option<(Vec<Verdict>, Option<JudgeUsage>)>;
     let results: Arc<Mutex<Vec<Slot>>> = Arc::new(Mutex::new(vec![None; tasks.len()]));
     setup.progress.begin(0, tasks.len() as u64);
     let progress = setup.progress.clone();
-    let (ds_run, results_run) = (ds.clone(), results.clone());
+    let (ds_run, results_run, client_run) = (ds.clone(), results.clone(), client.clone());
     let fatal = drive(
         tasks.into_iter().enumerate(),
         window(concurrency),
         &setup.stop,
         setup.grace,
         move |(i, t): (usize, JudgeTask)| {
-            let (ds, judging, results, progress) = (
+            let (ds, judging, results, progress, client) = (
                 ds_run.clone(),
                 judging.clone(),
                 results_run.clone(),
                 progress.clone(),
+                client_run.clone(),
             );
             async move {
                 let Some(q) = ds.questions.get(t.question as usize) else {
                     return Ok(());
                 };
-                let Some((verdicts, usage)) = judging
-                    .judge_answer(t.question, q, &t.answer, Some(&t.criteria))
-                    .await?
-                else {
+                let task = Task {
+                    question: t.question,
+                    q,
+                    answer: &t.answer,
+                    wanted: Some(&t.criteria),
+                };
+                let Some(judge::Judged { verdicts, usage }) = judging.judge(task).await? else {
                     return Ok(());
                 };
                 let complete = t
                     .criteria
                     .iter()
                     .all(|&c| verdicts.get(c).is_some_and(|v| v.met.is_some()));
-                progress.graded(complete, &judging.client);
+                progress.graded(complete, &client);
                 let mut r = match results.lock() {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
@@ -926,7 +725,9 @@ pub fn judge_tasks(
         match slot {
             Some((v, u)) => {
                 if let Some(u) = u {
-                    add(&mut out.usage, u);
+                    out.usage.prompt_tokens += u.prompt_tokens;
+                    out.usage.completion_tokens += u.completion_tokens;
+                    out.usage.replies += u.replies;
                 }
                 out.verdicts.push(Some(v));
             }
@@ -936,62 +737,6 @@ pub fn judge_tasks(
     // Stopped after the last task finished: nothing is missing.
     out.interrupted &= out.verdicts.iter().any(Option::is_none);
     Ok(out)
-}
-
-fn add(total: &mut JudgeUsage, u: JudgeUsage) {
-    total.prompt_tokens += u.prompt_tokens;
-    total.completion_tokens += u.completion_tokens;
-    total.replies += u.replies;
-}
-
-/// Asks the judge, asking again (up to `retries` more times) while the reply is unusable.
-/// Returns the parsed reply or why there is none, with what the replies cost; `Ok(None)` when the
-/// run is stopping; an error only for refused credentials.
-async fn ask_judge<T>(
-    client: &Client,
-    judge: &JudgeSide,
-    body: &Value,
-    prompt: &str,
-    parse: impl Fn(&str) -> std::result::Result<T, String>,
-) -> Result<Option<(std::result::Result<T, String>, JudgeUsage)>> {
-    let mut usage = JudgeUsage::default();
-    let estimate = estimate_tokens(prompt) + 200;
-    let count = |usage: &mut JudgeUsage, body: &Value| {
-        usage.replies += 1;
-        if let Some(u) = Usage::from_body(body) {
-            usage.prompt_tokens += u.prompt_tokens;
-            usage.completion_tokens += u.completion_tokens;
-        }
-    };
-    let mut last = String::new();
-    for _ in 0..=judge.retries {
-        let r = client
-            .chat(&judge.endpoint, body, "", estimate, |v| {
-                let text = llm::reply_text(v)?;
-                parse(&text)
-            })
-            .await;
-        match r {
-            Ok(reply) => {
-                count(&mut usage, &reply.body);
-                return Ok(Some((Ok(reply.value), usage)));
-            }
-            Err(CallError::Unusable { reason, body }) => {
-                count(&mut usage, &body);
-                last = reason;
-            }
-            Err(CallError::Failed(m)) => return Ok(Some((Err(m), usage))),
-            Err(CallError::Stopped) => return Ok(None),
-            Err(CallError::Credentials(m)) => return Err(Error::Credentials(m)),
-        }
-    }
-    Ok(Some((
-        Err(format!(
-            "the judge's reply was unusable {} times: {last}",
-            judge.retries + 1
-        )),
-        usage,
-    )))
 }
 
 /// Token totals of a run directory, per model, from its files: the usage recorded on every

@@ -17,7 +17,8 @@ use crate::calibrate::{
 use crate::dataset::{language_name, load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::StopHandle;
-use crate::live::{self, JudgeKind, JudgeSide};
+use crate::judge::{JudgeKind, JudgeSide};
+use crate::live;
 
 #[derive(Debug, Args)]
 #[command(

@@ -16,8 +16,8 @@ use crate::answers::Answer;
 use crate::dataset::{load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::{Cache, ClientConfig, Endpoint, Secret, StopHandle};
-use crate::judge::llm::{JudgeMode, Template};
-use crate::live::{self, JudgeKind, JudgeSide, ModelSide, Plan, Shard};
+use crate::judge::{JudgeKind, JudgeMode, JudgeSide, Template};
+use crate::live::{self, ModelSide, Plan, Shard};
 use crate::run::{self, Inputs, Manifest};
 
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
