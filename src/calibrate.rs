@@ -21,7 +21,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::short_json;
 use crate::judge::Verdict;
 use crate::judge::{JudgeKind, JudgeSide};
-use crate::live::{JudgeTask, JudgedTasks, Setup};
+use crate::run::pipeline::{JudgeTask, JudgedTasks, Setup};
 
 /// One labelled item: an answer, a criterion, and the raters' labels (`met` or not).
 #[derive(Debug, Clone, PartialEq)]
@@ -623,7 +623,7 @@ impl VerdictSource for RecordedVerdicts {
 }
 
 /// A judge run live on the labelled items (`calibrate --judge-model`): every labelled answer is
-/// judged through [`crate::live::Judging`], the code path of `grade` and `run` (same prompts,
+/// judged through [`crate::run::pipeline::Judging`], the code path of `grade` and `run` (same prompts,
 /// modes, retries of unusable replies, HTTP client, cache and key redaction).
 ///
 /// Each distinct (question, answer) is one task. In per-criterion mode only the labelled criteria
@@ -714,8 +714,13 @@ impl VerdictSource for LiveJudge {
             }
             place.push((t, ci));
         }
-        self.outcome =
-            crate::live::judge_tasks(self.ds.clone(), self.kind, self.judge.clone(), tasks, setup)?;
+        self.outcome = crate::run::pipeline::judge_tasks(
+            self.ds.clone(),
+            self.kind,
+            self.judge.clone(),
+            tasks,
+            setup,
+        )?;
         if self.outcome.interrupted {
             return Err(Error::Interrupted);
         }

@@ -34,7 +34,6 @@ pub mod grade;
 pub mod http;
 pub mod jsonl;
 pub mod judge;
-pub mod live;
 pub mod report;
 pub mod run;
 pub mod stats;

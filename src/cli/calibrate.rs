@@ -18,7 +18,7 @@ use crate::dataset::{language_name, load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::StopHandle;
 use crate::judge::{JudgeKind, JudgeSide};
-use crate::live;
+use crate::run::pipeline as live;
 
 #[derive(Debug, Args)]
 #[command(

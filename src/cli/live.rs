@@ -17,7 +17,7 @@ use crate::dataset::{load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::{Cache, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::judge::{JudgeKind, JudgeMode, JudgeSide, Template};
-use crate::live::{self, ModelSide, Plan, Shard};
+use crate::run::pipeline::{self as live, ModelSide, Plan, Shard};
 use crate::run::{self, Inputs, Manifest};
 
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -558,7 +558,7 @@ fn execute(
     );
     bars.answers.finish();
     bars.verdicts.finish();
-    manifest.tokens = live::token_totals(dir, prices)?;
+    manifest.tokens = run::token_totals(dir, prices)?;
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
