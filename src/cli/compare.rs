@@ -8,6 +8,7 @@ use clap::Args;
 use super::{formats, MissingPolicy, Ui};
 use crate::compare::{self, render, CompareOptions, Side};
 use crate::error::{Error, Result};
+use crate::run;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -68,8 +69,16 @@ pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
             "unknown compare format `{bad}` (expected table, md, json or html)"
         )));
     }
-    let (ds_a, rec_a, _, _) = super::report::load_runs(&run_list(&a.run_a))?;
-    let (ds_b, rec_b, _, _) = super::report::load_runs(&run_list(&a.run_b))?;
+    let run::MergedRuns {
+        dataset: ds_a,
+        records: rec_a,
+        ..
+    } = run::merge_runs(&run_list(&a.run_a))?;
+    let run::MergedRuns {
+        dataset: ds_b,
+        records: rec_b,
+        ..
+    } = run::merge_runs(&run_list(&a.run_b))?;
     let pairing = compare::pair_models(
         &rec_a.models,
         &rec_b.models,

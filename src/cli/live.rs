@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::http::{Cache, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::judge::{JudgeKind, JudgeMode, JudgeSide, Template};
 use crate::run::pipeline::{self as live, ModelSide, Plan, Shard};
-use crate::run::{self, Inputs, Manifest};
+use crate::run::{self, LiveJob, LiveRun, ReportSettings};
 
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -326,47 +326,6 @@ pub(super) fn judge_side(
     ))
 }
 
-/// The settings that shape results, stored in run.json and compared on resume.
-fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
-    let mut r = BTreeMap::new();
-    if let Some(m) = &plan.model {
-        r.insert("model".into(), json!(m.model));
-        r.insert("base_url".into(), json!(m.endpoint.base_url));
-        r.insert("temperature".into(), json!(m.params.temperature));
-        r.insert("max_tokens".into(), json!(m.params.max_tokens));
-        r.insert("seed".into(), json!(m.params.seed));
-        r.insert("system_prompt".into(), json!(m.params.system_prompt));
-        r.insert("samples".into(), json!(m.params.samples));
-    }
-    r.insert("shard".into(), json!(plan.shard.map(|s| s.to_string())));
-    if let Some(k) = plan.judge {
-        r.insert("judge".into(), json!(k.as_str()));
-        let j = plan.judge_side.as_ref();
-        r.insert("judge_model".into(), json!(j.map(|j| &j.model)));
-        r.insert(
-            "judge_base_url".into(),
-            json!(j.map(|j| &j.endpoint.base_url)),
-        );
-        r.insert("judge_mode".into(), json!(j.map(|j| j.mode.as_str())));
-        r.insert("judge_structured".into(), json!(j.map(|j| j.structured)));
-        r.insert(
-            "judge_max_tokens".into(),
-            json!(j.and_then(|j| j.max_tokens)),
-        );
-    }
-    r
-}
-
-fn inputs_of(ds: &Dataset, plan: &Plan) -> Inputs {
-    Inputs {
-        judge_template_sha256: plan
-            .judge_side
-            .as_ref()
-            .and_then(|j| j.template.sha256.clone()),
-        ..Inputs::for_dataset(ds)
-    }
-}
-
 /// Progress bars for the two stages.
 pub(super) struct Bars {
     answers: super::Bar,
@@ -449,160 +408,6 @@ pub(super) fn install_interrupt(stop: &StopHandle, ui: &Ui) {
     });
 }
 
-/// Common to `generate`, `run` and `grade --judge llm|hybrid`: everything from the plan to a
-/// finished (or interrupted) run directory. Returns the outcome and the dataset.
-#[allow(clippy::too_many_arguments)]
-fn execute(
-    ds: Dataset,
-    dir: &Path,
-    plan: Plan,
-    answers_in: Option<Vec<Answer>>,
-    http: &HttpArgs,
-    mut settings: BTreeMap<String, Value>,
-    mut inputs: Inputs,
-    prices: [Option<f64>; 4],
-    command: &[String],
-    ui: &Ui,
-    extra_digest: Option<(String, String)>,
-) -> Result<(live::Outcome, Arc<Dataset>)> {
-    let mut results = result_settings(&plan);
-    if let Some((k, v)) = extra_digest {
-        results.insert(k, json!(v));
-    }
-    inputs.answer_files.sort();
-    run::create_dir(dir)?;
-    let mut old_counts = BTreeMap::new();
-    let started = match run::read_manifest(dir) {
-        Ok(old) => {
-            old_counts = old.counts.clone();
-            run::check_resume(dir, &old, &results, &inputs)?;
-            // Settings an earlier command stored and this one does not use (the model's, when
-            // `run` follows `generate`) are kept.
-            if let Some(Value::Object(o)) = old.settings.get("results") {
-                for (k, v) in o {
-                    results.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
-            if inputs.judge_template_sha256.is_none() {
-                inputs.judge_template_sha256 = old.inputs.judge_template_sha256.clone();
-            }
-            Some(old.started_at)
-        }
-        Err(_) if dir.join(run::MANIFEST).exists() => {
-            return Err(super::usage(format!(
-                "{} has a run.json that cannot be read; use another --out",
-                dir.display()
-            )))
-        }
-        Err(_) => None,
-    };
-    http.settings(&mut settings);
-    settings.insert(
-        "results".into(),
-        Value::Object(results.into_iter().collect()),
-    );
-    let mut manifest = Manifest {
-        kasauti_version: env!("CARGO_PKG_VERSION").into(),
-        command: command.to_vec(),
-        settings,
-        inputs,
-        started_at: started.unwrap_or_else(run::now),
-        finished_at: None,
-        counts: BTreeMap::new(),
-        tokens: BTreeMap::new(),
-    };
-    run::write_dataset(dir, &ds)?;
-    run::write_manifest(dir, &manifest)?;
-
-    let mut secrets = Vec::new();
-    if let Some(k) = plan.model.as_ref().and_then(|m| m.endpoint.key.clone()) {
-        secrets.push(k);
-    }
-    if let Some(k) = plan
-        .judge_side
-        .as_ref()
-        .and_then(|j| j.endpoint.key.clone())
-    {
-        secrets.push(k);
-    }
-    let stop = StopHandle::default();
-    install_interrupt(&stop, ui);
-    let mut names = Vec::new();
-    if plan.model.is_some() {
-        names.push("answers");
-    }
-    if plan.judge.is_some() {
-        names.push("verdicts");
-    }
-    let mut made = ui.bars(&names).into_iter();
-    let bars = Arc::new(Bars {
-        answers: match plan.model {
-            Some(_) => made.next().unwrap_or(super::Bar(None)),
-            None => super::Bar(None),
-        },
-        verdicts: made.next().unwrap_or(super::Bar(None)),
-    });
-    let ds = Arc::new(ds);
-    let result = live::execute(
-        ds.clone(),
-        dir,
-        plan,
-        answers_in,
-        live::Setup {
-            client: http.config()?,
-            secrets,
-            stop,
-            progress: bars.clone(),
-            grace: live::GRACE,
-        },
-    );
-    bars.answers.finish();
-    bars.verdicts.finish();
-    manifest.tokens = run::token_totals(dir, prices)?;
-    let outcome = match result {
-        Ok(o) => o,
-        Err(e) => {
-            run::write_manifest(dir, &manifest)?;
-            return Err(e);
-        }
-    };
-    let count = |m: &mut Manifest, k: &str, v: u64| {
-        let e = m.counts.entry(k.to_string()).or_insert(0);
-        *e += v;
-    };
-    count(&mut manifest, "http_requests_sent", outcome.requests_sent);
-    count(&mut manifest, "http_retries", outcome.retries);
-    count(&mut manifest, "cache_hits", outcome.cache_hits);
-    for (k, v) in &old_counts {
-        if ["http_requests_sent", "http_retries", "cache_hits"].contains(&k.as_str()) {
-            count(&mut manifest, k, *v);
-        }
-    }
-    manifest.counts.insert("questions".into(), ds.len() as u64);
-    if !outcome.interrupted {
-        manifest.finished_at = Some(run::now());
-    }
-    manifest
-        .counts
-        .insert("answers".into(), outcome.answers_total);
-    manifest
-        .counts
-        .insert("graded_complete".into(), outcome.graded_total);
-    run::write_manifest(dir, &manifest)?;
-    if outcome.interrupted {
-        // Printed even with -q: without it the user cannot know how to continue.
-        eprintln!(
-            "interrupted: {} answered and {} graded in this session; everything written is kept.\n\
-             To continue, run the same command again:\n  {}",
-            outcome.answered,
-            outcome.graded,
-            run::shell_quote(command)
-        );
-        return Err(Error::Interrupted);
-    }
-    Ok((outcome, ds))
-}
-
 fn summary(ui: &Ui, o: &live::Outcome, dir: &Path) {
     let mut parts = vec![format!("{} items to do", o.planned)];
     if o.answered + o.failed > 0 {
@@ -676,6 +481,57 @@ fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Resu
     Ok(0)
 }
 
+/// Runs a live job with progress bars and Ctrl-C handling; an interrupted run prints how to
+/// continue and ends with [`Error::Interrupted`].
+fn run_live(ds: Dataset, job: LiveJob, ui: &Ui) -> Result<LiveRun> {
+    let stop = StopHandle::default();
+    install_interrupt(&stop, ui);
+    let mut names = Vec::new();
+    if job.plan.model.is_some() {
+        names.push("answers");
+    }
+    if job.plan.judge.is_some() {
+        names.push("verdicts");
+    }
+    let mut made = ui.bars(&names).into_iter();
+    let bars = Arc::new(Bars {
+        answers: match job.plan.model {
+            Some(_) => made.next().unwrap_or(super::Bar(None)),
+            None => super::Bar(None),
+        },
+        verdicts: made.next().unwrap_or(super::Bar(None)),
+    });
+    let command = job.command.clone();
+    let result = run::live(Arc::new(ds), job, stop, bars.clone());
+    bars.finish();
+    let done = result?;
+    if done.outcome.interrupted {
+        // Printed even with -q: without it the user cannot know how to continue.
+        eprintln!(
+            "interrupted: {} answered and {} graded in this session; everything written is kept.\n\
+             To continue, run the same command again:\n  {}",
+            done.outcome.answered,
+            done.outcome.graded,
+            run::shell_quote(&command)
+        );
+        return Err(Error::Interrupted);
+    }
+    Ok(done)
+}
+
+/// Prints a finished live run: its summary and, when it has one, the report's table. Returns
+/// the exit code.
+fn finish(ui: &Ui, done: &LiveRun, dir: &Path) -> i32 {
+    summary(ui, &done.outcome, dir);
+    match &done.report {
+        Some(rep) => {
+            ui.out(&crate::report::table::language_table(rep, ui.color));
+            i32::from(rep.has_problems())
+        }
+        None => i32::from(done.failed_answers > 0),
+    }
+}
+
 /// `kasauti generate`.
 pub fn generate(a: &GenerateArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let (ds, _) = load_data(&a.data, ui)?;
@@ -695,37 +551,22 @@ pub fn generate(a: &GenerateArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         return print_dry_run(ui, &ds, a.out.as_deref(), &plan);
     }
     let dir = a.out.clone().unwrap_or_else(run::default_dir);
-    let inputs = inputs_of(&ds, &plan);
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("generate"));
-    let (o, _) = execute(
-        ds,
-        &dir,
+    a.http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.clone(),
         plan,
-        None,
-        &a.http,
+        answers: None,
+        answer_files: Vec::new(),
+        client: a.http.config()?,
         settings,
-        inputs,
-        [a.model.price_prompt, a.model.price_completion, None, None],
-        command,
-        ui,
-        None,
-    )?;
-    summary(ui, &o, &dir);
-    let failed = failed_answers(&dir)?;
-    Ok(if failed > 0 { 1 } else { 0 })
-}
-
-/// Failed items now in a run's answers.jsonl.
-fn failed_answers(dir: &Path) -> Result<usize> {
-    let p = dir.join(run::ANSWERS);
-    if !p.exists() {
-        return Ok(0);
-    }
-    Ok(run::read_answer_lines(&p)?
-        .iter()
-        .filter(|a| a.answer.is_none())
-        .count())
+        prices: [a.model.price_prompt, a.model.price_completion, None, None],
+        command: command.to_vec(),
+        report: None,
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, &dir))
 }
 
 /// `kasauti run`.
@@ -754,56 +595,35 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         return print_dry_run(ui, &ds, g.out.as_deref(), &plan);
     }
     let dir = g.out.clone().unwrap_or_else(run::default_dir);
-    let inputs = inputs_of(&ds, &plan);
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("run"));
     settings.insert("judge".into(), json!(kind.as_str()));
     settings.insert("missing".into(), json!(a.missing.as_str()));
     settings.insert("judge_retries".into(), json!(a.judge.judge_retries));
-    let prices = [
-        g.model.price_prompt,
-        g.model.price_completion,
-        a.judge.judge_price_prompt,
-        a.judge.judge_price_completion,
-    ];
-    let (o, ds) = execute(
-        ds, &dir, plan, None, &g.http, settings, inputs, prices, command, ui, None,
-    )?;
-    summary(ui, &o, &dir);
-    report(&dir, &ds, a.missing, skipped, &a.format, ui, None)
-}
-
-/// Builds the reports of a live run directory from its files.
-fn report(
-    dir: &Path,
-    ds: &Dataset,
-    missing: MissingPolicy,
-    skipped: usize,
-    format: &[String],
-    ui: &Ui,
-    extra_failures: Option<&[Answer]>,
-) -> Result<i32> {
-    let mut records = run::read_records(dir, ds)?;
-    if let Some(list) = extra_failures {
-        for a in list {
-            if let (Some(qi), None) = (ds.position(&a.question_id), &a.answer) {
-                let m = records.model_id(&a.model);
-                records.push_failed(m, qi, a.sample, a.error.clone().unwrap_or_default());
-            }
-        }
-    }
-    let tokens = run::tokens_of(&run::read_manifest(dir)?);
-    let problems = super::report::finish(
-        dir,
-        ds,
-        &records,
-        missing == MissingPolicy::Zero,
-        skipped,
-        &tokens,
-        format,
-        ui,
-    )?;
-    Ok(if problems { 1 } else { 0 })
+    g.http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.clone(),
+        plan,
+        answers: None,
+        answer_files: Vec::new(),
+        client: g.http.config()?,
+        settings,
+        prices: [
+            g.model.price_prompt,
+            g.model.price_completion,
+            a.judge.judge_price_prompt,
+            a.judge.judge_price_completion,
+        ],
+        command: command.to_vec(),
+        report: Some(ReportSettings {
+            missing_zero: a.missing == MissingPolicy::Zero,
+            skipped_invalid: skipped,
+            tokens: Default::default(),
+            formats: super::formats(&a.format),
+        }),
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, &dir))
 }
 
 /// `kasauti grade --judge llm|hybrid`: judge saved answers with a judge model, resumably.
@@ -828,42 +648,32 @@ pub fn grade_with_judge(
         judge_side: side,
         shard: None,
     };
-    let mut inputs = inputs_of(&ds, &plan);
-    inputs.answer_files = answer_files.clone();
-    // The answers are part of what the grades depend on.
-    let mut h = <sha2::Sha256 as sha2::Digest>::new();
-    for p in &answer_files {
-        let bytes = crate::jsonl::read_file(p)?;
-        sha2::Digest::update(&mut h, <sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    }
-    let answers_sha = crate::util::hex(&sha2::Digest::finalize(h));
     let mut settings = BTreeMap::new();
     settings.insert("command".into(), json!("grade"));
     settings.insert("judge".into(), json!(kind.as_str()));
     settings.insert("missing".into(), json!(missing.as_str()));
-    let failures: Vec<Answer> = answers
-        .iter()
-        .filter(|a| a.answer.is_none())
-        .cloned()
-        .collect();
-    let (o, ds) = execute(
-        ds,
-        dir,
+    http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.to_path_buf(),
         plan,
-        Some(answers),
-        http,
+        answers: Some(answers),
+        answer_files,
+        client: http.config()?,
         settings,
-        inputs,
-        [
+        prices: [
             None,
             None,
             judge.judge_price_prompt,
             judge.judge_price_completion,
         ],
-        command,
-        ui,
-        Some(("answers_sha256".into(), answers_sha)),
-    )?;
-    summary(ui, &o, dir);
-    report(dir, &ds, missing, skipped, format, ui, Some(&failures))
+        command: command.to_vec(),
+        report: Some(ReportSettings {
+            missing_zero: missing == MissingPolicy::Zero,
+            skipped_invalid: skipped,
+            tokens: Default::default(),
+            formats: super::formats(format),
+        }),
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, dir))
 }

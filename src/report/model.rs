@@ -84,6 +84,15 @@ pub struct Report {
     pub models: BTreeMap<String, ModelReport>,
 }
 
+impl Report {
+    /// Whether any model has incomplete grades or failed items (worth exit code 1).
+    pub fn has_problems(&self) -> bool {
+        self.models
+            .values()
+            .any(|m| m.coverage.incomplete > 0 || m.coverage.failed > 0)
+    }
+}
+
 /// Options for building a report.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {

@@ -3,17 +3,25 @@
 //! live runs, and the reports.
 
 mod details;
+mod grade;
+mod live;
 mod manifest;
+mod merge;
 pub mod pipeline;
+mod reports;
 mod resume;
 
 use std::collections::HashMap;
 use std::path::Path;
 
+pub use grade::{grade_answers, missing_name, GradeJob, GradedRun};
+pub use live::{live, LiveJob, LiveRun};
 pub use manifest::{
     check_resume, create_dir, default_dir, now, read_manifest, shell_quote, write_manifest, Inputs,
     Manifest,
 };
+pub use merge::{merge_runs, MergedRuns};
+pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSettings};
 pub use resume::{saved_state, token_totals, Saved};
 
 use crate::dataset::{load::load_from_bytes, Dataset};
