@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
-use crate::answers::{AnswerFiles, Located};
+use crate::answers::{check_answers, AnswerFiles, Located};
 use crate::dataset::{Dataset, Question};
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, JsonlWriter};
@@ -765,52 +765,12 @@ pub fn grade_verdicts(
     let mut wanted: Option<Vec<(AnswerKey, PathBuf, usize)>> = None;
     if let Some(files) = answers {
         let mut list = Vec::new();
-        let mut seen = HashSet::new();
-        loop {
-            let batch = files.next_batch(BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            for item in batch {
-                match item {
-                    Err(d) => {
-                        out.skipped += 1;
-                        out.diagnostics.push(d);
-                    }
-                    Ok(loc) => {
-                        let path = files.paths[loc.file as usize].clone();
-                        let Some(qi) = dataset.position(&loc.answer.question_id) else {
-                            if dataset.is_deselected(&loc.answer.question_id) {
-                                continue;
-                            }
-                            out.skipped += 1;
-                            out.diagnostics.push(Diagnostic::error(
-                                &path,
-                                Some(loc.line),
-                                Some("question_id"),
-                                format!("answer to unknown question `{}`", loc.answer.question_id),
-                            ));
-                            continue;
-                        };
-                        let key = (loc.answer.model.clone(), qi, loc.answer.sample);
-                        if !seen.insert(key.clone()) {
-                            out.skipped += 1;
-                            out.diagnostics.push(Diagnostic::error(
-                                &path,
-                                Some(loc.line),
-                                Some("question_id"),
-                                format!(
-                                    "duplicate answer for model `{}`, question `{}`, sample {}",
-                                    key.0, loc.answer.question_id, key.2
-                                ),
-                            ));
-                            continue;
-                        }
-                        list.push((key, path, loc.line));
-                    }
-                }
-            }
-        }
+        let problems = check_answers(dataset, files, |path, loc, qi| {
+            let key = (loc.answer.model, qi, loc.answer.sample);
+            list.push((key, path.to_path_buf(), loc.line));
+        })?;
+        out.skipped += problems.len();
+        out.diagnostics.extend(problems);
         let known: HashSet<&(String, u32, u32)> = list.iter().map(|(k, _, _)| k).collect();
         for key in &order {
             if !known.contains(key) {

@@ -88,48 +88,8 @@ fn grade_with_model(
 ) -> Result<i32> {
     let mut files = AnswerFiles::open(&a.answers, a.model.clone())?;
     let mut answers = Vec::new();
-    let mut diags = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let batch = files.next_batch(8192)?;
-        if batch.is_empty() {
-            break;
-        }
-        for item in batch {
-            match item {
-                Err(d) => diags.push(d),
-                Ok(loc) => {
-                    let path = &files.paths[loc.file as usize];
-                    let an = loc.answer;
-                    if ds.is_deselected(&an.question_id) {
-                        continue;
-                    }
-                    if ds.position(&an.question_id).is_none() {
-                        diags.push(crate::error::Diagnostic::error(
-                            path,
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!("answer to unknown question `{}`", an.question_id),
-                        ));
-                        continue;
-                    }
-                    if !seen.insert((an.model.clone(), an.question_id.clone(), an.sample)) {
-                        diags.push(crate::error::Diagnostic::error(
-                            path,
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!(
-                                "duplicate answer for model `{}`, question `{}`, sample {}",
-                                an.model, an.question_id, an.sample
-                            ),
-                        ));
-                        continue;
-                    }
-                    answers.push(an);
-                }
-            }
-        }
-    }
+    let diags =
+        crate::answers::check_answers(&ds, &mut files, |_, loc, _| answers.push(loc.answer))?;
     if !diags.is_empty() && !a.data.skip_invalid {
         return Err(Error::Input(diags));
     }
