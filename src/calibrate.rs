@@ -623,7 +623,7 @@ impl VerdictSource for RecordedVerdicts {
 }
 
 /// A judge run live on the labelled items (`calibrate --judge-model`): every labelled answer is
-/// judged through [`crate::run::pipeline::Judging`], the code path of `grade` and `run` (same prompts,
+/// judged through [`crate::judge::Judge`], the code path of `grade` and `run` (same prompts,
 /// modes, retries of unusable replies, HTTP client, cache and key redaction).
 ///
 /// Each distinct (question, answer) is one task. In per-criterion mode only the labelled criteria

@@ -10,6 +10,7 @@
 pub mod hybrid;
 pub mod model;
 pub mod prompt;
+pub mod recorded;
 pub mod rules;
 
 use std::future::Future;
