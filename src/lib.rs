@@ -27,7 +27,6 @@
 pub mod answers;
 pub mod calibrate;
 pub mod cli;
-pub mod compare;
 pub mod dataset;
 pub mod error;
 pub mod grade;

@@ -6,7 +6,7 @@ use crate::stats::GroupStats;
 
 pub struct Csv;
 
-impl Exporter for Csv {
+impl Exporter<ReportInput<'_>> for Csv {
     fn name(&self) -> &'static str {
         "csv"
     }

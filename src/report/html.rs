@@ -24,7 +24,7 @@ use crate::stats::GroupStats;
 /// The `html` format.
 pub struct Html;
 
-impl Exporter for Html {
+impl Exporter<ReportInput<'_>> for Html {
     fn name(&self) -> &'static str {
         "html"
     }

@@ -48,7 +48,7 @@ fn models_table(
     out.push('\n');
 }
 
-impl Exporter for Markdown {
+impl Exporter<ReportInput<'_>> for Markdown {
     fn name(&self) -> &'static str {
         "md"
     }

@@ -105,7 +105,7 @@ pub fn language_table(report: &Report, color: bool) -> String {
     s
 }
 
-impl Exporter for Table {
+impl Exporter<ReportInput<'_>> for Table {
     fn name(&self) -> &'static str {
         "table"
     }

@@ -2,6 +2,7 @@
 //! used, so reports can be rebuilt after the inputs move), `grades.jsonl`, `answers.jsonl` for
 //! live runs, and the reports.
 
+mod compare;
 mod details;
 mod grade;
 mod live;
@@ -14,6 +15,7 @@ mod resume;
 use std::collections::HashMap;
 use std::path::Path;
 
+pub use compare::{compare_runs, CompareJob};
 pub use grade::{grade_answers, missing_name, GradeJob, GradedRun};
 pub use live::{live, LiveJob, LiveRun};
 pub use manifest::{

@@ -51,13 +51,13 @@ pub fn write_reports(
         dataset: ds,
         details: details.as_ref(),
     };
-    for f in &settings.formats {
-        if f == "table" {
-            continue;
-        }
-        let e = exporter(f)?;
-        crate::util::write_atomic(&out.join(e.file_name()), &e.render(&input)?)?;
-    }
+    let exporters = settings
+        .formats
+        .iter()
+        .filter(|f| *f != "table")
+        .map(|f| exporter(f))
+        .collect::<Result<Vec<_>>>()?;
+    report::write_exports(out, &exporters, &input)?;
     Ok(rep)
 }
 

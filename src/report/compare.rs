@@ -1,15 +1,17 @@
 #![warn(missing_docs)]
-//! A comparison as a terminal table, Markdown, JSON and a self-contained HTML page.
+//! A comparison as a terminal table, Markdown, JSON and a self-contained HTML page, each an
+//! [`Exporter`] of [`Comparison`]s.
 
 use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
-use super::{Comparison, CriterionChange, Difference, ModelComparison};
+use super::Exporter;
 use crate::dataset::language::language_label as lang_label;
 use crate::error::{Error, Result};
 use crate::report::html::esc;
 use crate::report::pct;
+use crate::stats::compare::{Comparison, CriterionChange, Difference, ModelComparison};
 
 /// A difference in percentage points with its sign.
 fn pp(x: f64) -> String {
@@ -377,3 +379,61 @@ svg .row.sig .ci { stroke: #0072B2; }
 svg .row.sig circle { fill: #0072B2; }
 tr.sig td { font-weight: 600; }
 "#;
+
+/// `compare.md`.
+pub struct CompareMarkdown;
+/// `compare.json`.
+pub struct CompareJson;
+/// `compare.html`.
+pub struct CompareHtml;
+
+impl Exporter<Comparison> for CompareMarkdown {
+    fn name(&self) -> &'static str {
+        "md"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.md"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        Ok(markdown(cmp))
+    }
+}
+
+impl Exporter<Comparison> for CompareJson {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.json"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        json(cmp)
+    }
+}
+
+impl Exporter<Comparison> for CompareHtml {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.html"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        Ok(html(cmp))
+    }
+}
+
+/// The file exporter of a comparison format (`table` is the terminal's: `None`).
+pub fn compare_exporter(name: &str) -> Result<Option<Box<dyn Exporter<Comparison>>>> {
+    Ok(match name {
+        "table" => None,
+        "md" | "markdown" => Some(Box::new(CompareMarkdown)),
+        "json" => Some(Box::new(CompareJson)),
+        "html" => Some(Box::new(CompareHtml)),
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown compare format `{other}` (expected table, md, json or html)"
+            )))
+        }
+    })
+}
