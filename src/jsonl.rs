@@ -285,6 +285,50 @@ pub fn repair_torn_tail(path: &Path) -> Result<()> {
     f.set_len(keep as u64).map_err(|e| Error::io(path, e))
 }
 
+/// The string field `key` of a JSON object line, or `None` after adding why not to `problems`
+/// (missing, not a string, or empty unless `allow_empty`).
+pub fn string_field(
+    o: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    path: &Path,
+    line: usize,
+    allow_empty: bool,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match o.get(key) {
+        Some(serde_json::Value::String(s)) if allow_empty || !s.trim().is_empty() => {
+            Some(s.clone())
+        }
+        Some(serde_json::Value::String(_)) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                "expected a non-empty string, got an empty one",
+            ));
+            None
+        }
+        None | Some(serde_json::Value::Null) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                "required field is missing",
+            ));
+            None
+        }
+        Some(v) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                format!("expected a string, got {}", short_json(v)),
+            ));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

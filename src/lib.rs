@@ -25,7 +25,6 @@
 //! ```
 
 pub mod answers;
-pub mod calibrate;
 pub mod cli;
 pub mod dataset;
 pub mod error;

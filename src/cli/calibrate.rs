@@ -6,19 +6,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
 use super::live::{Bars, HttpArgs, JudgeArg, JudgeArgs};
 use super::{formats, print_diagnostics, DataArgs, Ui};
-use crate::calibrate::{
-    self, Agreement, Calibration, GroupCalibration, LabelledItem, LiveJudge, RecordedVerdicts,
-    VerdictSource,
-};
-use crate::dataset::{language_name, load, Dataset};
+use crate::dataset::labels::{read_labels, LabelledItem};
+use crate::dataset::{load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::StopHandle;
 use crate::judge::{JudgeKind, JudgeSide};
+use crate::report::calibration::{calibration_exporter, table};
+use crate::report::write_exports;
+use crate::run::calibrate::{write_verdicts, LiveJudge, RecordedVerdicts, VerdictSource};
 use crate::run::pipeline as live;
+use crate::stats::agreement::calibrate;
 
 #[derive(Debug, Args)]
 #[command(
@@ -57,13 +57,10 @@ pub struct CalibrateArgs {
 
 pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     let fmts = formats(&a.format);
-    if let Some(bad) = fmts
-        .iter()
-        .find(|f| !matches!(f.as_str(), "table" | "json" | "md" | "markdown"))
-    {
-        return Err(Error::Usage(format!(
-            "unknown calibrate format `{bad}` (expected table, json or md)"
-        )));
+    // Checked before anything is loaded, so a typo fails fast.
+    let mut exporters = Vec::new();
+    for f in &fmts {
+        exporters.extend(calibration_exporter(f)?);
     }
     // Judge options are checked before anything is loaded, so a bad template or URL fails fast.
     let live_judge = match &a.verdicts {
@@ -81,7 +78,7 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, _) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 20);
-    let items = calibrate::read_labels(&a.labels, &ds)?;
+    let items = read_labels(&a.labels, &ds)?;
     let (verdicts, name) = match (&a.verdicts, live_judge) {
         (Some(v), _) => {
             let mut source = RecordedVerdicts {
@@ -99,23 +96,12 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
             ))
         }
     };
-    let cal = calibrate::calibrate(&items, &verdicts, &a.labels.display().to_string(), &name);
+    let cal = calibrate(&items, &verdicts, &a.labels.display().to_string(), &name);
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
-    for f in &fmts {
-        match f.as_str() {
-            "table" => ui.out(&table(&cal, ui.color)),
-            "json" => {
-                crate::run::create_dir(&out)?;
-                let s =
-                    serde_json::to_string_pretty(&cal).map_err(|e| Error::Other(e.to_string()))?;
-                crate::util::write_atomic(&out.join("calibration.json"), &(s + "\n"))?;
-            }
-            _ => {
-                crate::run::create_dir(&out)?;
-                crate::util::write_atomic(&out.join("calibration.md"), &markdown(&cal))?;
-            }
-        }
+    if fmts.iter().any(|f| f == "table") {
+        ui.out(&table(&cal, ui.color));
     }
+    write_exports(&out, &exporters, &cal)?;
     Ok(0)
 }
 
@@ -218,7 +204,7 @@ fn judge_live(
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::run::create_dir(dir)?;
         }
-        calibrate::write_verdicts(path, items, &source.details)?;
+        write_verdicts(path, items, &source.details)?;
         ui.note(&format!(
             "verdicts saved to {} (score them again with --verdicts {})",
             path.display(),
@@ -226,137 +212,4 @@ fn judge_live(
         ));
     }
     Ok((verdicts, source.name()))
-}
-
-fn f3(x: Option<f64>) -> String {
-    // A rounding error below zero (a kappa of -1e-17) is shown as 0.000, not -0.000.
-    x.map(|v| format!("{:.3}", if v.abs() < 0.0005 { 0.0 } else { v }))
-        .unwrap_or_else(|| "—".into())
-}
-
-fn signed(x: f64) -> String {
-    if x.abs() < 0.0005 {
-        "0.000".into()
-    } else {
-        format!("{x:+.3}")
-    }
-}
-
-fn scope_label(code: &str) -> String {
-    let name = language_name(code);
-    if name == code {
-        code.to_string()
-    } else {
-        format!("{name} ({code})")
-    }
-}
-
-/// (who, agreement) rows of one group: the judge first, then each rater, then raters pooled.
-fn rows(g: &GroupCalibration) -> Vec<(String, &Agreement)> {
-    let mut out = Vec::new();
-    if let Some(j) = &g.judge {
-        out.push(("judge vs raters".to_string(), j));
-    }
-    for r in &g.raters {
-        out.push((format!("rater {} vs others", r.rater), &r.agreement));
-    }
-    if let Some(p) = &g.raters_pooled {
-        out.push(("raters (pooled)".to_string(), p));
-    }
-    out
-}
-
-fn groups(cal: &Calibration) -> Vec<(String, &GroupCalibration)> {
-    let mut v = vec![("overall".to_string(), &cal.overall)];
-    v.extend(cal.by_language.iter().map(|(l, g)| (scope_label(l), g)));
-    v
-}
-
-const HEADER: [&str; 10] = [
-    "scope",
-    "who",
-    "items",
-    "pairs",
-    "agreement",
-    "kappa",
-    "bias",
-    "F1 met",
-    "F1 not met",
-    "balanced F1",
-];
-
-fn table(cal: &Calibration, color: bool) -> String {
-    let mut t = Grid::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    if !color {
-        t.force_no_tty();
-    }
-    t.set_header(HEADER.to_vec());
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-    for (scope, g) in groups(cal) {
-        for (i, (who, a)) in rows(g).into_iter().enumerate() {
-            t.add_row(vec![
-                Cell::new(if i == 0 { scope.clone() } else { String::new() }),
-                Cell::new(who),
-                right(a.items.to_string()),
-                right(a.pairs.to_string()),
-                right(format!("{:.3}", a.agreement)),
-                right(f3(a.kappa)),
-                right(signed(a.bias)),
-                right(f3(a.f1_met)),
-                right(f3(a.f1_not_met)),
-                right(f3(a.balanced_f1)),
-            ]);
-        }
-    }
-    let mut s = format!(
-        "Judge verdicts ({}) against {} rater(s)' labels ({}): {} item(s)",
-        cal.judge, cal.raters, cal.labels, cal.overall.items
-    );
-    if cal.overall.undecided > 0 {
-        let _ = write!(
-            s,
-            ", {} undecided by the judge (left out)",
-            cal.overall.undecided
-        );
-    }
-    s.push('\n');
-    s.push_str(&t.to_string());
-    s.push_str("\nPairs: each judge verdict with each rater label of its item; each rater label with every other rater label of its item.\nbias = met-rate minus the reference labels' met-rate (positive: more lenient).\n");
-    s
-}
-
-fn markdown(cal: &Calibration) -> String {
-    let mut s = String::from("# kasauti judge calibration\n\n");
-    let _ = writeln!(
-        s,
-        "Judge verdicts: `{}`; labels: `{}` ({} rater(s), {} item(s)). Each verdict is paired with each rater label of its item; each rater with the other raters.\n",
-        cal.judge, cal.labels, cal.raters, cal.overall.items
-    );
-    if cal.overall.undecided > 0 {
-        let _ = writeln!(
-            s,
-            "{} item(s) undecided by the judge (`null` verdicts) are left out of the judge's figures.\n",
-            cal.overall.undecided
-        );
-    }
-    s.push_str(&format!("| {} |\n", HEADER.join(" | ")));
-    s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (scope, g) in groups(cal) {
-        for (who, a) in rows(g) {
-            let _ = writeln!(
-                s,
-                "| {scope} | {who} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
-                a.items,
-                a.pairs,
-                a.agreement,
-                f3(a.kappa),
-                signed(a.bias),
-                f3(a.f1_met),
-                f3(a.f1_not_met),
-                f3(a.balanced_f1)
-            );
-        }
-    }
-    s
 }

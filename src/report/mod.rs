@@ -1,6 +1,7 @@
 //! Reports: the content ([`model`]) and one file per output format behind [`Exporter`].
 //! Adding a format is adding a file here and a line in [`exporter`].
 
+pub mod calibration;
 pub mod compare;
 pub mod csv;
 pub mod details;

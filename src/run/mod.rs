@@ -2,6 +2,7 @@
 //! used, so reports can be rebuilt after the inputs move), `grades.jsonl`, `answers.jsonl` for
 //! live runs, and the reports.
 
+pub mod calibrate;
 mod compare;
 mod details;
 mod grade;
