@@ -444,7 +444,7 @@ fn load_data(data: &DataArgs, ui: &Ui) -> Result<(Dataset, usize)> {
 }
 
 fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<i32> {
-    let d = live::dry_run(ds, dir, plan)?;
+    let d = run::dry_run(ds, dir, plan)?;
     let mut out = String::new();
     for (url, body) in &d.requests {
         out.push_str(&format!("POST {url} {body}\n"));

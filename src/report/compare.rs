@@ -318,7 +318,7 @@ fn criteria_html(h: &mut String, list: &[CriterionChange]) {
 pub fn html(cmp: &Comparison) -> String {
     let mut h = String::with_capacity(32 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>kasauti comparison</title>\n<style>\n");
-    h.push_str(crate::report::html::CSS);
+    h.push_str(super::html_assets::CSS);
     h.push_str(FOREST_CSS);
     h.push_str("</style>\n</head>\n<body>\n<main>\n<header><h1>kasauti comparison</h1>\n");
     let _ = writeln!(

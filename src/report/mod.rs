@@ -6,6 +6,7 @@ pub mod compare;
 pub mod csv;
 pub mod details;
 pub mod html;
+mod html_assets;
 pub mod json;
 pub mod markdown;
 pub mod model;

@@ -13,7 +13,8 @@ use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, string_field};
 use crate::judge::{JudgeKind, JudgeSide, Verdict};
-use crate::run::pipeline::{JudgeTask, JudgedTasks, Setup};
+use crate::run::pipeline::Setup;
+use crate::run::{JudgeTask, JudgedTasks};
 
 /// Where the judge's verdicts for labelled items come from: recorded verdicts
 /// ([`RecordedVerdicts`]) or a judge run live on the items ([`LiveJudge`]).
@@ -289,13 +290,8 @@ impl VerdictSource for LiveJudge {
             }
             place.push((t, ci));
         }
-        self.outcome = crate::run::pipeline::judge_tasks(
-            self.ds.clone(),
-            self.kind,
-            self.judge.clone(),
-            tasks,
-            setup,
-        )?;
+        self.outcome =
+            crate::run::judge_tasks(self.ds.clone(), self.kind, self.judge.clone(), tasks, setup)?;
         if self.outcome.interrupted {
             return Err(Error::Interrupted);
         }

@@ -5,6 +5,7 @@
 pub mod calibrate;
 mod compare;
 mod details;
+mod dry_run;
 mod grade;
 mod live;
 mod manifest;
@@ -12,11 +13,13 @@ mod merge;
 pub mod pipeline;
 mod reports;
 mod resume;
+mod tasks;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 pub use compare::{compare_runs, CompareJob};
+pub use dry_run::{dry_run, DryRun};
 pub use grade::{grade_answers, missing_name, GradeJob, GradedRun};
 pub use live::{live, LiveJob, LiveRun};
 pub use manifest::{
@@ -26,6 +29,7 @@ pub use manifest::{
 pub use merge::{merge_runs, MergedRuns};
 pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSettings};
 pub use resume::{saved_state, token_totals, Saved};
+pub use tasks::{judge_tasks, JudgeTask, JudgedTasks};
 
 use crate::dataset::{load::load_from_bytes, Dataset};
 use crate::error::{Diagnostic, Error, Result};

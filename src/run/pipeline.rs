@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
@@ -19,11 +18,10 @@ use crate::answers::openai::{self, estimate_tokens, GenParams};
 use crate::answers::Answer;
 use crate::dataset::{Dataset, Question};
 use crate::error::{Error, Result};
-use crate::grade::{grade, JudgeUsage};
+use crate::grade::grade;
 use crate::http::{CallError, Client, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::jsonl::JsonlWriter;
-use crate::judge::prompt::{self as llm, JudgeMode};
-use crate::judge::{self, Judge, JudgeKind, JudgeSide, Task, Verdict};
+use crate::judge::{self, Judge, JudgeKind, JudgeSide, Task};
 use crate::run::{self, saved_state, Saved};
 
 /// The model that answers.
@@ -109,17 +107,22 @@ impl LiveProgress for () {}
 
 /// One item to work on.
 #[derive(Debug, Clone)]
-struct Work {
+pub(super) struct Work {
     model: Arc<str>,
-    question: u32,
-    sample: u32,
+    pub(super) question: u32,
+    pub(super) sample: u32,
     /// The saved answer, when only grading is left.
-    answer: Option<Answer>,
+    pub(super) answer: Option<Answer>,
 }
 
 /// The items a plan covers, in question order, each with its saved answer when there is one and
 /// only those not finished yet.
-fn pending(ds: &Dataset, plan: &Plan, saved: &Saved, answers_in: Option<&[Answer]>) -> Vec<Work> {
+pub(super) fn pending(
+    ds: &Dataset,
+    plan: &Plan,
+    saved: &Saved,
+    answers_in: Option<&[Answer]>,
+) -> Vec<Work> {
     let mut out = Vec::new();
     let grading = plan.judge.is_some();
     let mut consider = |model: &str, qi: u32, sample: u32, given: Option<&Answer>| {
@@ -433,7 +436,7 @@ async fn ask_model(
 /// Items in flight at once for a client with `concurrency` permits: enough to keep every permit
 /// busy (an item may wait on its judge calls while another is being answered), without spawning
 /// the whole run at once.
-fn window(concurrency: usize) -> usize {
+pub(super) fn window(concurrency: usize) -> usize {
     concurrency.max(1) * 2 + 8
 }
 
@@ -441,7 +444,7 @@ fn window(concurrency: usize) -> usize {
 /// done or `stop` fires. After a stop, items in flight get `grace` to finish and the rest are
 /// dropped (they have written nothing). The first error an item returns stops the others and is
 /// returned as `Ok(Some(error))`; `Err` only when the runtime cannot start.
-fn drive<W, F, Fut>(
+pub(super) fn drive<W, F, Fut>(
     work: impl IntoIterator<Item = W>,
     window: usize,
     stop: &StopHandle,
@@ -510,215 +513,6 @@ where
     });
     rt.shutdown_timeout(Duration::from_millis(100));
     Ok(fatal)
-}
-
-/// One answer to judge on some criteria of its rubric (calibration judges labelled answers).
-#[derive(Debug, Clone)]
-pub struct JudgeTask {
-    /// The question's position in the dataset.
-    pub question: u32,
-    /// The answer text.
-    pub answer: String,
-    /// Positions in the question's rubric of the criteria wanted.
-    pub criteria: Vec<usize>,
-}
-
-/// What [`judge_tasks`] did.
-#[derive(Debug, Default, Clone)]
-pub struct JudgedTasks {
-    /// Per task (same order), a verdict for every criterion of the question's rubric (criteria
-    /// not wanted may be `unjudged`); `None` when the run stopped before the task was done.
-    pub verdicts: Vec<Option<Vec<Verdict>>>,
-    /// Tokens and replies of the judge model, over every task.
-    pub usage: JudgeUsage,
-    /// The run was stopped (Ctrl-C) before every task was done.
-    pub interrupted: bool,
-    /// Requests sent to the server (retries included; cache hits excluded).
-    pub requests_sent: u64,
-    /// Transport and HTTP retries.
-    pub retries: u64,
-    /// Replies served from the cache.
-    pub cache_hits: u64,
-}
-
-/// Judges answers that are not part of a run directory (the labelled answers of a calibration)
-/// with the same judging code, client, cache and Ctrl-C handling as a live run. Nothing is
-/// written; replies are cached as they arrive, so a rerun after an interrupt asks only for what
-/// is missing. Progress reports one `graded` per task.
-pub fn judge_tasks(
-    ds: Arc<Dataset>,
-    kind: JudgeKind,
-    judge: Option<JudgeSide>,
-    tasks: Vec<JudgeTask>,
-    setup: Setup,
-) -> Result<JudgedTasks> {
-    if let Some(t) = tasks.iter().find(|t| {
-        ds.questions
-            .get(t.question as usize)
-            .is_none_or(|q| t.criteria.iter().any(|&c| c >= q.rubric.len()))
-    }) {
-        return Err(Error::Other(format!(
-            "judge task for question #{} names a question or criterion that does not exist",
-            t.question
-        )));
-    }
-    let concurrency = setup.client.concurrency.max(1);
-    let mut client = Client::new(setup.client, setup.secrets).map_err(Error::Other)?;
-    client.stop = setup.stop.clone();
-    let client = Arc::new(client);
-    let judging = judge::build(kind, &ds, client.clone(), judge)?;
-    type Slot = Option<(Vec<Verdict>, Option<JudgeUsage>)>;
-    let results: Arc<Mutex<Vec<Slot>>> = Arc::new(Mutex::new(vec![None; tasks.len()]));
-    setup.progress.begin(0, tasks.len() as u64);
-    let progress = setup.progress.clone();
-    let (ds_run, results_run, client_run) = (ds.clone(), results.clone(), client.clone());
-    let fatal = drive(
-        tasks.into_iter().enumerate(),
-        window(concurrency),
-        &setup.stop,
-        setup.grace,
-        move |(i, t): (usize, JudgeTask)| {
-            let (ds, judging, results, progress, client) = (
-                ds_run.clone(),
-                judging.clone(),
-                results_run.clone(),
-                progress.clone(),
-                client_run.clone(),
-            );
-            async move {
-                let Some(q) = ds.questions.get(t.question as usize) else {
-                    return Ok(());
-                };
-                let task = Task {
-                    question: t.question,
-                    q,
-                    answer: &t.answer,
-                    wanted: Some(&t.criteria),
-                };
-                let Some(judge::Judged { verdicts, usage }) = judging.judge(task).await? else {
-                    return Ok(());
-                };
-                let complete = t
-                    .criteria
-                    .iter()
-                    .all(|&c| verdicts.get(c).is_some_and(|v| v.met.is_some()));
-                progress.graded(complete, &client);
-                let mut r = match results.lock() {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
-                if let Some(slot) = r.get_mut(i) {
-                    *slot = Some((verdicts, usage));
-                }
-                Ok(())
-            }
-        },
-    )?;
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-    let slots = match Arc::try_unwrap(results) {
-        Ok(m) => match m.into_inner() {
-            Ok(v) => v,
-            Err(p) => p.into_inner(),
-        },
-        Err(shared) => match shared.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        },
-    };
-    let mut out = JudgedTasks {
-        interrupted: setup.stop.is_stopped(),
-        requests_sent: client.stats.sent.load(Ordering::Relaxed),
-        retries: client.stats.retries.load(Ordering::Relaxed),
-        cache_hits: client.stats.cache_hits.load(Ordering::Relaxed),
-        ..Default::default()
-    };
-    for slot in slots {
-        match slot {
-            Some((v, u)) => {
-                if let Some(u) = u {
-                    out.usage.prompt_tokens += u.prompt_tokens;
-                    out.usage.completion_tokens += u.completion_tokens;
-                    out.usage.replies += u.replies;
-                }
-                out.verdicts.push(Some(v));
-            }
-            None => out.verdicts.push(None),
-        }
-    }
-    // Stopped after the last task finished: nothing is missing.
-    out.interrupted &= out.verdicts.iter().any(Option::is_none);
-    Ok(out)
-}
-
-/// What `--dry-run` would send.
-#[derive(Debug, Default)]
-pub struct DryRun {
-    /// (URL, body) of every model request.
-    pub requests: Vec<(String, Value)>,
-    pub model_prompt_tokens: u64,
-    /// The completion tokens' upper bound (`max_tokens` × requests), when `--max-tokens` is set.
-    pub model_completion_bound: Option<u64>,
-    /// Items already done in the run directory.
-    pub already_done: usize,
-    pub judge_calls: u64,
-    /// Judge prompt tokens, counting each answer as `max_tokens` long (or 300 tokens without it).
-    pub judge_prompt_tokens: u64,
-}
-
-/// Works out the requests of a plan without sending any.
-pub fn dry_run(ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<DryRun> {
-    let saved = match dir {
-        Some(d) if d.join(run::MANIFEST).exists() => saved_state(d, false)?,
-        _ => Saved::default(),
-    };
-    let work = pending(ds, plan, &saved, None);
-    let mut out = DryRun {
-        already_done: saved.graded.len().max(saved.answers.len()),
-        ..Default::default()
-    };
-    for w in &work {
-        let q = &ds.questions[w.question as usize];
-        let mut answer_tokens = 300;
-        if let (Some(side), None) = (&plan.model, &w.answer) {
-            let body =
-                openai::request_body(&side.model, &q.prompt.messages(), &side.params, w.sample);
-            out.model_prompt_tokens += estimate_tokens(&body.to_string());
-            if let Some(m) = side.params.max_tokens {
-                *out.model_completion_bound.get_or_insert(0) += m;
-                answer_tokens = m;
-            }
-            out.requests.push((side.endpoint.chat_url(), body));
-        }
-        let (Some(kind), Some(judge)) = (plan.judge, &plan.judge_side) else {
-            continue;
-        };
-        let criteria: Vec<&crate::dataset::Criterion> = q
-            .rubric
-            .iter()
-            .filter(|c| kind == JudgeKind::Llm || c.check.is_none())
-            .collect();
-        if criteria.is_empty() || kind == JudgeKind::Rules {
-            continue;
-        }
-        let filler = "x".repeat((answer_tokens * 3) as usize);
-        match judge.mode {
-            JudgeMode::PerCriterion => {
-                for c in &criteria {
-                    out.judge_calls += 1;
-                    out.judge_prompt_tokens +=
-                        estimate_tokens(&llm::render_one(&judge.template, q, &filler, c));
-                }
-            }
-            JudgeMode::Batched => {
-                out.judge_calls += 1;
-                out.judge_prompt_tokens +=
-                    estimate_tokens(&llm::render_batched(&judge.template, q, &filler, &criteria));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
