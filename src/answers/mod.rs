@@ -1,6 +1,11 @@
-//! Model answers: from files ([`files`]) or, in live runs, from an OpenAI-compatible endpoint.
+//! Model answers: from files ([`files`]) or, in live runs, from an HTTP API ([`api`]): OpenAI
+//! Chat Completions ([`openai`]), Anthropic's Messages API ([`anthropic`]) or any JSON API an
+//! endpoint file describes ([`endpoint`]).
 
+pub mod anthropic;
+pub mod api;
 pub mod check;
+pub mod endpoint;
 pub mod files;
 pub mod openai;
 
@@ -30,5 +35,6 @@ pub struct Answer {
     pub refusal: bool,
 }
 
+pub use api::Api;
 pub use check::check_answers;
 pub use files::{AnswerFiles, Located};

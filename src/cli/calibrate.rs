@@ -71,7 +71,7 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
             if j.judge.is_none() {
                 j.judge = Some(JudgeArg::Llm);
             }
-            let (kind, side) = super::live::judge_side(&j, None, "OPENAI_API_KEY")?;
+            let (kind, side) = super::live::judge_side(&j, None)?;
             Some((kind, side, a.http.config()?))
         }
     };

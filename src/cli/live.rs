@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 
 use super::{print_diagnostics, DataArgs, MissingPolicy, Ui};
 use crate::answers::openai::GenParams;
-use crate::answers::Answer;
+use crate::answers::{anthropic, endpoint, Answer, Api};
 use crate::dataset::{load, Dataset};
 use crate::error::{Error, Result};
 use crate::http::{Cache, ClientConfig, Endpoint, Secret, StopHandle};
-use crate::judge::{JudgeKind, JudgeMode, JudgeSide, Template};
+use crate::judge::{JudgeApi, JudgeKind, JudgeMode, JudgeSide, Template};
 use crate::run::pipeline::{self as live, ModelSide, Plan, Shard};
 use crate::run::{self, LiveJob, LiveRun, ReportSettings};
 
@@ -96,18 +96,66 @@ impl HttpArgs {
     }
 }
 
+/// An API with a built-in request and reply format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiArg {
+    /// OpenAI Chat Completions (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter, …).
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl ApiArg {
+    fn judge_api(self) -> JudgeApi {
+        match self {
+            ApiArg::Openai => JudgeApi::OpenAi,
+            ApiArg::Anthropic => JudgeApi::Anthropic,
+        }
+    }
+}
+
+/// The default base URL of an API: its environment variable, else the public service.
+fn default_base_url(api: JudgeApi) -> String {
+    match api {
+        JudgeApi::OpenAi => {
+            env_nonempty("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into())
+        }
+        JudgeApi::Anthropic => {
+            env_nonempty("ANTHROPIC_BASE_URL").unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into())
+        }
+    }
+}
+
+/// The default variable holding an API's key.
+fn default_key_env(api: JudgeApi) -> &'static str {
+    match api {
+        JudgeApi::OpenAi => "OPENAI_API_KEY",
+        JudgeApi::Anthropic => anthropic::DEFAULT_KEY_ENV,
+    }
+}
+
 /// The model that answers.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// The model name sent to the endpoint.
+    /// The model name sent to the API (with --endpoint, the name the answers are recorded
+    /// under, and the {{model}} placeholder).
     #[arg(long)]
     pub model: String,
-    /// API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1).
+    /// The API answers come from.
+    #[arg(long, value_enum, default_value = "openai")]
+    pub api: ApiArg,
+    /// A TOML file describing any JSON API: URL, headers, a body template and pointers to the
+    /// answer (see the README, "Evaluating your own application").
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["api", "base_url", "api_key_env"])]
+    pub endpoint: Option<PathBuf>,
+    /// API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1; with --api
+    /// anthropic, $ANTHROPIC_BASE_URL, else https://api.anthropic.com/v1).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// The environment variable that holds the API key (no key is fine for local servers).
-    #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
-    pub api_key_env: String,
+    /// The environment variable that holds the API key (default: OPENAI_API_KEY, or
+    /// ANTHROPIC_API_KEY with --api anthropic; no key is fine for local servers).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
     /// Answers per question (each a separate request with its own seed).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub samples: u32,
@@ -155,6 +203,9 @@ pub struct JudgeArgs {
     /// The judge model.
     #[arg(long)]
     pub judge_model: Option<String>,
+    /// The API the judge is asked through (default: the model's, when it is one of these).
+    #[arg(long, value_enum)]
+    pub judge_api: Option<ApiArg>,
     /// The judge's API base URL (default: the model's base URL).
     #[arg(long, value_name = "URL")]
     pub judge_base_url: Option<String>,
@@ -228,13 +279,6 @@ fn key_from(var: &str) -> Option<Secret> {
     env_nonempty(var).map(|k| Secret::new(k.trim()))
 }
 
-fn base_url(given: Option<&str>) -> String {
-    given
-        .map(str::to_string)
-        .or_else(|| env_nonempty("OPENAI_BASE_URL"))
-        .unwrap_or_else(|| DEFAULT_BASE_URL.into())
-}
-
 fn check_url(u: &str) -> Result<()> {
     match reqwest::Url::parse(u) {
         Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Ok(()),
@@ -245,16 +289,38 @@ fn check_url(u: &str) -> Result<()> {
 }
 
 fn model_side(m: &ModelArgs) -> Result<ModelSide> {
-    let url = base_url(m.base_url.as_deref());
-    check_url(&url)?;
     if m.model.trim().is_empty() {
         return Err(super::usage("--model must not be empty"));
     }
     if m.temperature.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
         return Err(super::usage("--temperature must be a number >= 0"));
     }
+    let (endpoint, api) = match &m.endpoint {
+        Some(path) => {
+            // Checked whole before any request: every problem is named with the file and key.
+            let config = endpoint::load(path)?;
+            let names = config.env_names().join(", ");
+            let key = config.secrets().into_iter().next();
+            (
+                Endpoint::new(&config.shown_url(), key, &names),
+                Api::Endpoint(std::sync::Arc::new(config)),
+            )
+        }
+        None => {
+            let j = m.api.judge_api();
+            let url = m.base_url.clone().unwrap_or_else(|| default_base_url(j));
+            check_url(&url)?;
+            let env = m.key_env();
+            let api = match m.api {
+                ApiArg::Openai => Api::OpenAi,
+                ApiArg::Anthropic => Api::Anthropic,
+            };
+            (Endpoint::new(&url, key_from(&env), &env), api)
+        }
+    };
     Ok(ModelSide {
-        endpoint: Endpoint::new(&url, key_from(&m.api_key_env), &m.api_key_env),
+        endpoint,
+        api,
         model: m.model.clone(),
         params: GenParams {
             temperature: m.temperature,
@@ -266,11 +332,33 @@ fn model_side(m: &ModelArgs) -> Result<ModelSide> {
     })
 }
 
-/// The judge kind and model; `default_url`/`default_env` are the model's when there is one.
+impl ModelArgs {
+    /// The variable holding the model's key.
+    fn key_env(&self) -> String {
+        self.api_key_env
+            .clone()
+            .unwrap_or_else(|| default_key_env(self.api.judge_api()).to_string())
+    }
+
+    /// The API, base URL and key variable a judge shares with this model by default; `None`
+    /// for an endpoint file, whose service is no judge.
+    fn judge_defaults(&self, side: &ModelSide) -> Option<(JudgeApi, String, String)> {
+        if self.endpoint.is_some() {
+            return None;
+        }
+        Some((
+            self.api.judge_api(),
+            side.endpoint.base_url.clone(),
+            self.key_env(),
+        ))
+    }
+}
+
+/// The judge kind and model. `model` is the answering model's API, base URL and key variable,
+/// which the judge uses unless told otherwise (and when its API is the same).
 pub(super) fn judge_side(
     j: &JudgeArgs,
-    default_url: Option<&str>,
-    default_env: &str,
+    model: Option<(JudgeApi, String, String)>,
 ) -> Result<(JudgeKind, Option<JudgeSide>)> {
     let kind = match (j.judge, &j.judge_model) {
         (None, None) | (Some(JudgeArg::Rules), _) => JudgeKind::Rules,
@@ -286,17 +374,33 @@ pub(super) fn judge_side(
     if kind == JudgeKind::Rules {
         return Ok((kind, None));
     }
-    let model = j.judge_model.clone().unwrap_or_default();
-    let url = j.judge_base_url.clone().unwrap_or_else(|| {
-        default_url
-            .map(str::to_string)
-            .unwrap_or_else(|| base_url(None))
+    let model_name = j.judge_model.clone().unwrap_or_default();
+    let api = j
+        .judge_api
+        .map(ApiArg::judge_api)
+        .or(model.as_ref().map(|m| m.0))
+        .unwrap_or_default();
+    // The model's URL and key serve the judge only when both speak the same API.
+    let shared = model.filter(|m| m.0 == api);
+    let url = j.judge_base_url.clone().unwrap_or_else(|| match &shared {
+        Some((_, url, _)) => url.clone(),
+        None => default_base_url(api),
     });
     check_url(&url)?;
     let env = j
         .judge_api_key_env
         .clone()
-        .unwrap_or_else(|| default_env.to_string());
+        .unwrap_or_else(|| match &shared {
+            Some((_, _, env)) => env.clone(),
+            None => default_key_env(api).to_string(),
+        });
+    if j.judge_structured && api == JudgeApi::Anthropic {
+        return Err(super::usage(
+            "--judge-structured sends an OpenAI response_format, which Anthropic's Messages API \
+             does not take; leave it out with --judge-api anthropic (replies are parsed \
+             leniently and asked again when unusable)",
+        ));
+    }
     let mode = match j.judge_mode {
         ModeArg::PerCriterion => JudgeMode::PerCriterion,
         ModeArg::Batched => JudgeMode::Batched,
@@ -316,7 +420,8 @@ pub(super) fn judge_side(
         kind,
         Some(JudgeSide {
             endpoint: Endpoint::new(&url, key_from(&env), &env),
-            model,
+            api,
+            model: model_name,
             mode,
             template,
             retries: j.judge_retries,
@@ -446,8 +551,8 @@ fn load_data(data: &DataArgs, ui: &Ui) -> Result<(Dataset, usize)> {
 fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<i32> {
     let d = run::dry_run(ds, dir, plan)?;
     let mut out = String::new();
-    for (url, body) in &d.requests {
-        out.push_str(&format!("POST {url} {body}\n"));
+    for req in &d.requests {
+        out.push_str(&format!("{req}\n"));
     }
     ui.out(&out);
     let mut s = format!(
@@ -580,11 +685,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         .transpose()
         .map_err(super::usage)?;
     let model = model_side(&g.model)?;
-    let (kind, judge) = judge_side(
-        &a.judge,
-        Some(&model.endpoint.base_url),
-        &g.model.api_key_env,
-    )?;
+    let (kind, judge) = judge_side(&a.judge, g.model.judge_defaults(&model))?;
     let plan = Plan {
         model: Some(model),
         judge: Some(kind),
@@ -641,7 +742,7 @@ pub fn grade_with_judge(
     ui: &Ui,
     command: &[String],
 ) -> Result<i32> {
-    let (kind, side) = judge_side(judge, None, "OPENAI_API_KEY")?;
+    let (kind, side) = judge_side(judge, None)?;
     let plan = Plan {
         model: None,
         judge: Some(kind),

@@ -8,6 +8,7 @@
 //! response body into what they need, and only bodies that pass it are cached.
 
 pub mod cache;
+pub mod request;
 pub mod secret;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,6 +20,7 @@ use serde_json::Value;
 use tokio::sync::{watch, Semaphore};
 
 pub use cache::Cache;
+pub use request::{Outgoing, Shown};
 pub use secret::{redact, Secret};
 
 /// Where requests go and with which key.
@@ -291,14 +293,36 @@ impl Client {
         estimated_tokens: u64,
         check: impl Fn(&Value) -> Result<T, String>,
     ) -> Result<Reply<T>, CallError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| CallError::Failed(e.to_string()))?;
-        let model = body.get("model").and_then(Value::as_str).unwrap_or("");
+        let req = Outgoing::openai(endpoint, body.clone());
+        self.call(endpoint, &req, salt, estimated_tokens, check)
+            .await
+    }
+
+    /// Sends any JSON request (or answers it from the cache), with every guarantee of [`chat`]:
+    /// `endpoint` names the service and its credentials in messages; the cache key is the
+    /// request's scope, model and redacted body with `salt`.
+    ///
+    /// [`chat`]: Client::chat
+    pub async fn call<T>(
+        &self,
+        endpoint: &Endpoint,
+        req: &Outgoing,
+        salt: &str,
+        estimated_tokens: u64,
+        check: impl Fn(&Value) -> Result<T, String>,
+    ) -> Result<Reply<T>, CallError> {
+        let bytes = serde_json::to_vec(&req.body).map_err(|e| CallError::Failed(e.to_string()))?;
         // Hashing costs a few microseconds a request; without a cache there is no need.
-        let key = self
-            .config
-            .cache
-            .as_ref()
-            .map(|_| cache::key(&endpoint.base_url, model, &bytes, salt));
+        let key = match &self.config.cache {
+            Some(_) => {
+                // Keyed by the redacted body: a new secret must not orphan the cache, and no
+                // secret may be derivable from a file name.
+                let shown = serde_json::to_vec(&req.shown.body)
+                    .map_err(|e| CallError::Failed(e.to_string()))?;
+                Some(cache::key(&req.cache_scope, &req.model, &shown, salt))
+            }
+            None => None,
+        };
         if let (Some(cache), Some(key)) = (&self.config.cache, &key) {
             if let Some(v) = cache.get(key) {
                 // A cached body that no longer passes the check (say, a stricter parser) is
@@ -314,7 +338,6 @@ impl Client {
                 }
             }
         }
-        let url = endpoint.chat_url();
         let mut retry = 0u32;
         loop {
             self.wait_turn(estimated_tokens).await?;
@@ -328,7 +351,7 @@ impl Client {
                         return Err(CallError::Stopped);
                     }
                     self.stats.sent.fetch_add(1, Ordering::Relaxed);
-                    self.send(endpoint, &url, &bytes).await
+                    self.send(endpoint, req, &bytes).await
                 }
                 Err(_) => return Err(CallError::Stopped),
             };
@@ -469,15 +492,15 @@ impl Client {
     }
 
     /// One attempt: send, read the whole body, classify.
-    async fn send(&self, endpoint: &Endpoint, url: &str, body: &[u8]) -> (Attempt, f64) {
+    async fn send(&self, endpoint: &Endpoint, out: &Outgoing, body: &[u8]) -> (Attempt, f64) {
         let start = Instant::now();
         let mut req = self
             .http
-            .post(url)
+            .request(out.method.clone(), &out.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(k) = &endpoint.key {
-            req = req.bearer_auth(k.expose());
+        for (name, value) in &out.headers {
+            req = req.header(name.as_str(), value.expose());
         }
         let resp = match req.send().await {
             Ok(r) => r,
@@ -522,7 +545,8 @@ impl Client {
                 // Some gateways (OpenRouter, LiteLLM) report an upstream failure as a 200 whose
                 // body is only an error object; like a 502, it is worth another try.
                 Ok(v)
-                    if v.get("choices").is_none()
+                    if out.gateway_errors
+                        && v.get("choices").is_none()
                         && v.get("error").is_some_and(|e| !e.is_null()) =>
                 {
                     Attempt::Retry {
@@ -545,28 +569,45 @@ impl Client {
                     overloaded: false,
                 },
             },
-            401 | 403 => Attempt::Credentials(format!(
-                "{} refused the credentials (HTTP {status}): {}. Check the API key in the \
-                 environment variable {}{}.",
-                endpoint.base_url,
-                server_message(&text),
-                endpoint.key_env,
-                if endpoint.key.is_some() {
-                    ""
-                } else {
-                    " (it is not set)"
-                }
+            401 | 403 => Attempt::Credentials(credentials_message(
+                endpoint,
+                status,
+                &server_message(&text),
             )),
-            408 | 429 | 500 | 502 | 503 | 504 => Attempt::Retry {
+            // 529 is Anthropic's "overloaded": load shedding, like a 429.
+            408 | 429 | 500 | 502 | 503 | 504 | 529 => Attempt::Retry {
                 reason: format!("HTTP {status}: {}", server_message(&text)),
                 retry_after,
                 // A 503 that says when to come back is the server shedding load, as a 429 is.
-                overloaded: status == 429 || (status == 503 && retry_after.is_some()),
+                overloaded: status == 429
+                    || status == 529
+                    || (status == 503 && retry_after.is_some()),
             },
             _ => Attempt::Fail(format!("HTTP {status}: {}", server_message(&text))),
         };
         (outcome, latency)
     }
+}
+
+/// What a 401/403 says: who refused, and where the credentials come from.
+fn credentials_message(endpoint: &Endpoint, status: u16, said: &str) -> String {
+    let hint = if endpoint.key_env.is_empty() {
+        "The request carries no credentials; add them to the endpoint's headers.".to_string()
+    } else {
+        format!(
+            "Check the API key in the environment variable {}{}.",
+            endpoint.key_env,
+            if endpoint.key.is_some() {
+                ""
+            } else {
+                " (it is not set)"
+            }
+        )
+    };
+    format!(
+        "{} refused the credentials (HTTP {status}): {said}. {hint}",
+        endpoint.base_url
+    )
 }
 
 fn ms(start: Instant) -> f64 {

@@ -25,7 +25,7 @@ use crate::http::Client;
 use rules::{RuleJudge, Scratch};
 
 pub use hybrid::Hybrid;
-pub use model::{JudgeSide, ModelJudge};
+pub use model::{JudgeApi, JudgeSide, ModelJudge};
 pub use prompt::{JudgeMode, Template};
 
 /// One answer to judge.

@@ -9,15 +9,84 @@ use tokio::task::JoinSet;
 
 use super::prompt::{self, JudgeMode, Template};
 use super::{Judge, JudgeUsage, Judged, Pending, Source, Task, Verdict};
+use crate::answers::anthropic;
 use crate::answers::openai::{estimate_tokens, Usage};
 use crate::dataset::{Criterion, Question};
 use crate::error::{Error, Result};
-use crate::http::{CallError, Client, Endpoint};
+use crate::http::{CallError, Client, Endpoint, Outgoing};
+
+/// The API a judge model is asked through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JudgeApi {
+    /// OpenAI Chat Completions.
+    #[default]
+    OpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl JudgeApi {
+    /// The name recorded in `run.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JudgeApi::OpenAi => "openai",
+            JudgeApi::Anthropic => "anthropic",
+        }
+    }
+
+    /// The request asking `prompt`; `schema` (OpenAI only) constrains the reply.
+    fn request(
+        self,
+        endpoint: &Endpoint,
+        model: &str,
+        prompt: &str,
+        max_tokens: Option<u64>,
+        schema: Option<(&str, Value)>,
+    ) -> Outgoing {
+        match self {
+            JudgeApi::OpenAi => Outgoing::openai(
+                endpoint,
+                prompt::request_body(model, prompt, max_tokens, schema),
+            ),
+            JudgeApi::Anthropic => {
+                anthropic::outgoing(endpoint, anthropic::judge_body(model, prompt, max_tokens))
+            }
+        }
+    }
+
+    /// The text of a reply.
+    fn reply_text(self, body: &Value) -> std::result::Result<String, String> {
+        match self {
+            JudgeApi::OpenAi => prompt::reply_text(body),
+            JudgeApi::Anthropic => {
+                let c = anthropic::parse(body)?;
+                if let Some(r) = c.refusal {
+                    return Err(format!(
+                        "the judge refused: {}",
+                        crate::jsonl::truncate(&r, 120)
+                    ));
+                }
+                c.content
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or_else(|| "the judge's reply is empty".to_string())
+            }
+        }
+    }
+
+    fn usage(self, body: &Value) -> Option<Usage> {
+        match self {
+            JudgeApi::OpenAi => Usage::from_body(body),
+            JudgeApi::Anthropic => anthropic::usage(body),
+        }
+    }
+}
 
 /// The judge model.
 #[derive(Debug, Clone)]
 pub struct JudgeSide {
     pub endpoint: Endpoint,
+    /// The API the judge is asked through.
+    pub api: JudgeApi,
     pub model: String,
     pub mode: JudgeMode,
     pub template: Template,
@@ -81,7 +150,8 @@ impl ModelJudge {
                 let mut set = JoinSet::new();
                 for &i in &todo {
                     let prompt = prompt::render_one(&judge.template, q, text, &q.rubric[i]);
-                    let body = prompt::request_body(
+                    let body = judge.api.request(
+                        &judge.endpoint,
                         &judge.model,
                         &prompt,
                         judge.max_tokens,
@@ -114,7 +184,8 @@ impl ModelJudge {
                 let cs: Vec<&Criterion> = todo.iter().map(|&i| &q.rubric[i]).collect();
                 let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
                 let prompt = prompt::render_batched(&judge.template, q, text, &cs);
-                let body = prompt::request_body(
+                let body = judge.api.request(
+                    &judge.endpoint,
                     &judge.model,
                     &prompt,
                     judge.max_tokens,
@@ -197,7 +268,7 @@ fn add(total: &mut JudgeUsage, u: JudgeUsage) {
 async fn ask_judge<T>(
     client: &Client,
     judge: &JudgeSide,
-    body: &Value,
+    body: &Outgoing,
     prompt: &str,
     parse: impl Fn(&str) -> std::result::Result<T, String>,
 ) -> Result<Option<(std::result::Result<T, String>, JudgeUsage)>> {
@@ -205,7 +276,7 @@ async fn ask_judge<T>(
     let estimate = estimate_tokens(prompt) + 200;
     let count = |usage: &mut JudgeUsage, body: &Value| {
         usage.replies += 1;
-        if let Some(u) = Usage::from_body(body) {
+        if let Some(u) = judge.api.usage(body) {
             usage.prompt_tokens += u.prompt_tokens;
             usage.completion_tokens += u.completion_tokens;
         }
@@ -213,8 +284,8 @@ async fn ask_judge<T>(
     let mut last = String::new();
     for _ in 0..=judge.retries {
         let r = client
-            .chat(&judge.endpoint, body, "", estimate, |v| {
-                let text = prompt::reply_text(v)?;
+            .call(&judge.endpoint, body, "", estimate, |v| {
+                let text = judge.api.reply_text(v)?;
                 parse(&text)
             })
             .await;

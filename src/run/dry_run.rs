@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::pipeline::{pending, Plan};
-use crate::answers::openai::{self, estimate_tokens};
+use crate::answers::openai::estimate_tokens;
 use crate::dataset::Dataset;
 use crate::error::Result;
+use crate::http::Shown;
 use crate::judge::prompt::{self as llm, JudgeMode};
 use crate::judge::JudgeKind;
 use crate::run::{self, saved_state, Saved};
@@ -15,8 +14,8 @@ use crate::run::{self, saved_state, Saved};
 /// What `--dry-run` would send.
 #[derive(Debug, Default)]
 pub struct DryRun {
-    /// (URL, body) of every model request.
-    pub requests: Vec<(String, Value)>,
+    /// Every model request, with secrets shown as `[REDACTED]`.
+    pub requests: Vec<Shown>,
     pub model_prompt_tokens: u64,
     /// The completion tokens' upper bound (`max_tokens` × requests), when `--max-tokens` is set.
     pub model_completion_bound: Option<u64>,
@@ -42,14 +41,15 @@ pub fn dry_run(ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<DryRun> 
         let q = &ds.questions[w.question as usize];
         let mut answer_tokens = 300;
         if let (Some(side), None) = (&plan.model, &w.answer) {
-            let body =
-                openai::request_body(&side.model, &q.prompt.messages(), &side.params, w.sample);
-            out.model_prompt_tokens += estimate_tokens(&body.to_string());
+            let req = side
+                .api
+                .request(&side.endpoint, &side.model, q, &side.params, w.sample);
+            out.model_prompt_tokens += estimate_tokens(&req.shown.body.to_string());
             if let Some(m) = side.params.max_tokens {
                 *out.model_completion_bound.get_or_insert(0) += m;
                 answer_tokens = m;
             }
-            out.requests.push((side.endpoint.chat_url(), body));
+            out.requests.push(req.shown);
         }
         let (Some(kind), Some(judge)) = (plan.judge, &plan.judge_side) else {
             continue;

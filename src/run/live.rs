@@ -131,8 +131,8 @@ pub fn live(
     run::write_manifest(dir, &manifest)?;
 
     let mut secrets = Vec::new();
-    if let Some(k) = plan.model.as_ref().and_then(|m| m.endpoint.key.clone()) {
-        secrets.push(k);
+    if let Some(m) = &plan.model {
+        secrets.extend(m.secrets());
     }
     if let Some(k) = plan
         .judge_side
@@ -225,7 +225,11 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
     let mut r = BTreeMap::new();
     if let Some(m) = &plan.model {
         r.insert("model".into(), json!(m.model));
+        r.insert("api".into(), json!(m.api.name()));
         r.insert("base_url".into(), json!(m.endpoint.base_url));
+        if let crate::answers::Api::Endpoint(c) = &m.api {
+            r.insert("endpoint_sha256".into(), json!(c.sha256));
+        }
         r.insert("temperature".into(), json!(m.params.temperature));
         r.insert("max_tokens".into(), json!(m.params.max_tokens));
         r.insert("seed".into(), json!(m.params.seed));
@@ -237,6 +241,7 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
         r.insert("judge".into(), json!(k.as_str()));
         let j = plan.judge_side.as_ref();
         r.insert("judge_model".into(), json!(j.map(|j| &j.model)));
+        r.insert("judge_api".into(), json!(j.map(|j| j.api.name())));
         r.insert(
             "judge_base_url".into(),
             json!(j.map(|j| &j.endpoint.base_url)),

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use crate::answers::openai::{self, estimate_tokens, GenParams};
-use crate::answers::Answer;
+use crate::answers::{Answer, Api};
 use crate::dataset::{Dataset, Question};
 use crate::error::{Error, Result};
 use crate::grade::grade;
@@ -27,9 +27,21 @@ use crate::run::{self, saved_state, Saved};
 /// The model that answers.
 #[derive(Debug, Clone)]
 pub struct ModelSide {
+    /// The service and its key, named in messages about refused credentials.
     pub endpoint: Endpoint,
+    /// The API the requests follow.
+    pub api: Api,
     pub model: String,
     pub params: GenParams,
+}
+
+impl ModelSide {
+    /// Every secret this side sends: the key and an endpoint file's `env.*` values.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut s: Vec<Secret> = self.endpoint.key.iter().cloned().collect();
+        s.extend(self.api.secrets());
+        s
+    }
 }
 
 /// A stable K-th of N share of the items (`--shard K/N`, K from 1).
@@ -386,17 +398,20 @@ async fn ask_model(
     q: &Question,
     sample: u32,
 ) -> Result<Option<Answer>> {
-    let body = openai::request_body(&side.model, &q.prompt.messages(), &side.params, sample);
+    let req = side
+        .api
+        .request(&side.endpoint, &side.model, q, &side.params, sample);
     let estimate = estimate_tokens(&q.prompt.text()) + side.params.max_tokens.unwrap_or(256);
+    let api = &side.api;
     let reply = sh
         .client
-        .chat(
+        .call(
             &side.endpoint,
-            &body,
+            &req,
             &format!("sample:{sample}"),
             estimate,
             |v| {
-                let c = openai::parse_completion(v)?;
+                let c = api.read(v)?;
                 let (text, refusal) = openai::answer_text(&c)?;
                 Ok((c, text, refusal))
             },
@@ -419,7 +434,7 @@ async fn ask_model(
             a.answer = Some(text);
             a.refusal = refusal;
             a.finish_reason = c.finish_reason;
-            a.usage = r.body.get("usage").filter(|u| !u.is_null()).cloned();
+            a.usage = api.usage_record(&r.body);
             a.latency_ms = r.latency_ms;
         }
         Err(CallError::Stopped) => return Ok(None),
@@ -427,7 +442,7 @@ async fn ask_model(
         Err(CallError::Failed(m)) => a.error = Some(m),
         Err(CallError::Unusable { reason, body }) => {
             a.error = Some(reason);
-            a.usage = body.get("usage").filter(|u| !u.is_null()).cloned();
+            a.usage = api.usage_record(&body);
         }
     }
     Ok(Some(a))
