@@ -147,3 +147,96 @@ fn llama_cpp_server_answers_and_judges() {
     // change its arithmetic and so its text between runs. That kasauti sends each sample its own
     // seed is checked against the scripted server (tests/live.rs hashes every request body).
 }
+
+/// An endpoint file for llama.cpp's native `POST /completion`, whose request and reply are not
+/// chat completions: the prompt is a string, the length `n_predict`, the text at `/content`.
+const COMPLETION_ENDPOINT: &str = r#"
+url = "http://127.0.0.1:{{PORT}}/completion"
+
+[request]
+prompt = "{{prompt}}"
+n_predict = "{{max_tokens}}"
+seed = "{{seed}}"
+temperature = "{{temperature}}"
+cache_prompt = false
+
+[response]
+answer = "/content"
+prompt_tokens = "/tokens_evaluated"
+completion_tokens = "/tokens_predicted"
+finish_reason = "/stop_type"
+error = "/error/message"
+"#;
+
+#[test]
+fn llama_cpp_native_completion_through_an_endpoint_file() {
+    let Some(dir) = server_dir() else {
+        let why = "llama.cpp's llama-server is not built (set KASAUTI_REALSERVER_DIR, or build \
+                   it into ~/.cache/kasauti-realserver)";
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "{why}, and CI=true: the real-server test must run in CI"
+        );
+        println!("SKIPPED: {why}");
+        return;
+    };
+    let (_server, port) = start(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 3);
+    let config = tmp.path().join("llama-completion.toml");
+    std::fs::write(
+        &config,
+        COMPLETION_ENDPOINT.replace("{{PORT}}", &port.to_string()),
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let o = kasauti()
+        .args(["run", "--endpoint", config.to_str().unwrap()])
+        .args(["--model", "tiny-random-llama"])
+        .args(["--max-tokens", "16", "--seed", "3", "--samples", "2"])
+        .args(["--temperature", "0.8", "--concurrency", "4"])
+        .args(["--questions", questions.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--format", "json"])
+        .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+        .output()
+        .unwrap();
+    // The rule judge leaves criteria without checks unjudged: incomplete grades, exit 1.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let answers = jsonl(&out.join("answers.jsonl"));
+    assert_eq!(answers.len(), 6, "{}", text(&o));
+    let mut completion_tokens = 0;
+    for a in &answers {
+        assert!(a["answer"].is_string(), "{a}");
+        assert!(a["error"].is_null(), "{a}");
+        let n = a["usage"]["completion_tokens"].as_u64().unwrap();
+        assert!((1..=16).contains(&n), "n_predict bounds the reply: {a}");
+        assert!(a["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{a}");
+        assert!(a["finish_reason"].is_string(), "{a}");
+        completion_tokens += n;
+    }
+    assert_eq!(jsonl(&out.join("grades.jsonl")).len(), 6);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let t = &manifest["tokens"]["tiny-random-llama"]["model"];
+    assert_eq!(t["requests"], 6);
+    assert_eq!(t["completion"], completion_tokens);
+
+    // A repeat is answered from the cache: no request reaches the server.
+    let again = tmp.path().join("again");
+    let o = kasauti()
+        .args(["generate", "--endpoint", config.to_str().unwrap()])
+        .args(["--model", "tiny-random-llama"])
+        .args(["--max-tokens", "16", "--seed", "3", "--samples", "2"])
+        .args(["--temperature", "0.8"])
+        .args(["--questions", questions.to_str().unwrap()])
+        .args(["--out", again.to_str().unwrap()])
+        .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("run.json")).unwrap()).unwrap();
+    assert_eq!(m["counts"]["http_requests_sent"], 0, "{m}");
+    assert_eq!(m["counts"]["cache_hits"], 6);
+}
