@@ -948,6 +948,25 @@ error = "/error/message"
     }
 
     #[test]
+    fn the_examples_are_valid() {
+        for (name, text) in [
+            (
+                "rag.toml",
+                include_str!("../../examples/endpoints/rag.toml"),
+            ),
+            (
+                "llama-cpp-completion.toml",
+                include_str!("../../examples/endpoints/llama-cpp-completion.toml"),
+            ),
+        ] {
+            let env = |n: &str| (n == "RAG_KEY").then(|| "k".to_string());
+            if let Err(e) = parse(Path::new(name), text, text.as_bytes(), &env) {
+                panic!("{name}: {e}");
+            }
+        }
+    }
+
+    #[test]
     fn urls_are_encoded_and_unset_values_left_out() {
         let c = parse_str(
             "url = \"http://x/ask?q={{prompt}}&k={{env.RAG_KEY}}\"\n[request]\nt = \"{{temperature}}\"\nm = \"{{max_tokens}}\"\ns = \"{{seed}}\"\n[response]\nanswer = \"\"\n",
