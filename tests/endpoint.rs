@@ -507,3 +507,42 @@ fn refused_credentials_stop_the_run() {
         server.requests()
     );
 }
+
+#[test]
+fn a_header_that_cannot_be_sent_fails_its_item_without_retries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 2);
+    let server = TestServer::start(Duration::ZERO, 1, app());
+    // The system prompt has a line break: not a valid header value.
+    let config = write_config(
+        tmp.path(),
+        &server,
+        &CONFIG.replace("kasauti/{{question_id}}", "{{system}}"),
+    );
+    let out = tmp.path().join("run");
+    let o = kasauti()
+        .args([
+            "generate",
+            "--endpoint",
+            config.to_str().unwrap(),
+            "--model",
+            "m",
+        ])
+        .args(["--system-prompt", "Be brief.\nCite sources."])
+        .args(["--questions", questions.to_str().unwrap()])
+        .args([
+            "--out",
+            out.to_str().unwrap(),
+            "--no-cache",
+            "--no-progress",
+        ])
+        .env("TEST_RAG_KEY", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(server.requests(), 0);
+    for a in jsonl(&out.join("answers.jsonl")) {
+        let e = a["error"].as_str().unwrap();
+        assert!(e.contains("header X-Request-Source cannot be sent"), "{e}");
+    }
+}

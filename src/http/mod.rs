@@ -500,7 +500,20 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
         for (name, value) in &out.headers {
-            req = req.header(name.as_str(), value.expose());
+            // A value that cannot go in a header (a template that inserted a line break, say)
+            // fails this item at once: retrying cannot make it valid.
+            match reqwest::header::HeaderValue::from_str(value.expose()) {
+                Ok(v) => req = req.header(name.as_str(), v),
+                Err(_) => {
+                    return (
+                        Attempt::Fail(format!(
+                            "the header {name} cannot be sent: its value holds a control \
+                             character such as a line break (move that value to the body)"
+                        )),
+                        ms(start),
+                    )
+                }
+            }
         }
         let resp = match req.send().await {
             Ok(r) => r,
