@@ -1,5 +1,6 @@
 //! `kasauti generate` and `kasauti run`, and the judge-model path of `kasauti grade`: live
-//! evaluation against OpenAI-compatible endpoints (SPEC §5).
+//! evaluation against OpenAI-compatible endpoints (SPEC §5), Anthropic's Messages API and any
+//! JSON API an endpoint file describes (SPEC §5b).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -106,7 +107,8 @@ pub enum ApiArg {
 }
 
 impl ApiArg {
-    fn judge_api(self) -> JudgeApi {
+    /// The built-in API this names (judges speak the same two).
+    fn protocol(self) -> JudgeApi {
         match self {
             ApiArg::Openai => JudgeApi::OpenAi,
             ApiArg::Anthropic => JudgeApi::Anthropic,
@@ -307,7 +309,7 @@ fn model_side(m: &ModelArgs) -> Result<ModelSide> {
             )
         }
         None => {
-            let j = m.api.judge_api();
+            let j = m.api.protocol();
             let url = m.base_url.clone().unwrap_or_else(|| default_base_url(j));
             check_url(&url)?;
             let env = m.key_env();
@@ -337,7 +339,7 @@ impl ModelArgs {
     fn key_env(&self) -> String {
         self.api_key_env
             .clone()
-            .unwrap_or_else(|| default_key_env(self.api.judge_api()).to_string())
+            .unwrap_or_else(|| default_key_env(self.api.protocol()).to_string())
     }
 
     /// The API, base URL and key variable a judge shares with this model by default; `None`
@@ -347,7 +349,7 @@ impl ModelArgs {
             return None;
         }
         Some((
-            self.api.judge_api(),
+            self.api.protocol(),
             side.endpoint.base_url.clone(),
             self.key_env(),
         ))
@@ -377,7 +379,7 @@ pub(super) fn judge_side(
     let model_name = j.judge_model.clone().unwrap_or_default();
     let api = j
         .judge_api
-        .map(ApiArg::judge_api)
+        .map(ApiArg::protocol)
         .or(model.as_ref().map(|m| m.0))
         .unwrap_or_default();
     // The model's URL and key serve the judge only when both speak the same API.

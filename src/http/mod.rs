@@ -1,8 +1,8 @@
 //! One shared async HTTP client for a whole live run (SPEC §5): a single concurrency limit shared
 //! by model and judge requests, timeouts, retries with exponential backoff and full jitter,
 //! `Retry-After`, optional request and token rate limits, a run-wide pause when the server says
-//! it is overloaded, a content-addressed response cache, and API keys that never leave the
-//! `Authorization` header.
+//! it is overloaded, a content-addressed response cache keyed without secrets, and API keys (and
+//! other secrets) that never leave the request they are sent in.
 //!
 //! The client knows nothing about answers or verdicts: callers pass a `check` that turns a
 //! response body into what they need, and only bodies that pass it are cached.

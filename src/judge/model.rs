@@ -1,5 +1,5 @@
-//! The judge model: asks an OpenAI-compatible model whether each criterion is met, parses its
-//! reply and asks again while the reply is unusable. Prompts, reply schemas and parsing live in
+//! The judge model: asks a model (through OpenAI's or Anthropic's API) whether each criterion is
+//! met, parses its reply and asks again while the reply is unusable. Prompts, reply schemas and parsing live in
 //! [`super::prompt`]; this file sends them through the shared HTTP client.
 
 use std::sync::Arc;

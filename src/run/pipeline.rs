@@ -1,5 +1,6 @@
-//! Live evaluation (SPEC §5): answers from an OpenAI-compatible endpoint and verdicts from a judge
-//! model, on one shared client, appended to the run directory as each item finishes, resumable.
+//! Live evaluation (SPEC §5, §5b): answers from an HTTP API (OpenAI-compatible, Anthropic's, or
+//! one an endpoint file describes) and verdicts from a judge model, on one shared client,
+//! appended to the run directory as each item finishes, resumable.
 //!
 //! Every (model, question, sample) item goes its own way: ask the model (unless an answer is
 //! already saved), append the answer line, judge it (rules, a judge model, or both), append the
