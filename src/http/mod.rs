@@ -316,10 +316,17 @@ impl Client {
         let key = match &self.config.cache {
             Some(_) => {
                 // Keyed by the redacted body: a new secret must not orphan the cache, and no
-                // secret may be derivable from a file name.
-                let shown = serde_json::to_vec(&req.shown.body)
-                    .map_err(|e| CallError::Failed(e.to_string()))?;
-                Some(cache::key(&req.cache_scope, &req.model, &shown, salt))
+                // secret may be derivable from a file name. Most bodies hold no secret, and
+                // then the bytes already made serve.
+                let shown;
+                let keyed: &[u8] = if req.shown.body == req.body {
+                    &bytes
+                } else {
+                    shown = serde_json::to_vec(&req.shown.body)
+                        .map_err(|e| CallError::Failed(e.to_string()))?;
+                    &shown
+                };
+                Some(cache::key(&req.cache_scope, &req.model, keyed, salt))
             }
             None => None,
         };
