@@ -546,3 +546,41 @@ fn a_header_that_cannot_be_sent_fails_its_item_without_retries() {
         assert!(e.contains("header X-Request-Source cannot be sent"), "{e}");
     }
 }
+
+#[test]
+fn the_readme_config_is_a_working_one() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### Any JSON API")
+        .nth(1)
+        .expect("the README has the endpoint section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a TOML block");
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 1);
+    let config = tmp.path().join("rag.toml");
+    std::fs::write(&config, block).unwrap();
+    let o = kasauti()
+        .args([
+            "generate",
+            "--endpoint",
+            config.to_str().unwrap(),
+            "--model",
+            "m",
+        ])
+        .args(["--questions", questions.to_str().unwrap(), "--dry-run"])
+        .env("RAG_KEY", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("POST https://rag.example.com/v2/ask -H 'X-App-Key: [REDACTED]'"),
+        "{out}"
+    );
+    assert!(!out.contains(SECRET));
+}
