@@ -780,25 +780,19 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Origin, Prompt};
     use serde_json::json;
 
+    /// A question as the loader makes it (so the test does not depend on `Question`'s fields).
     fn question() -> Question {
-        Question {
-            id: "q1".into(),
-            language: "hi".into(),
-            domain: "health".into(),
-            prompt: Prompt::Text("बुखार में क्या करें?".into()),
-            prompt_en: Some("What to do in a fever?".into()),
-            ideal_answer: None,
-            tags: vec![],
-            rubric: vec![],
-            origin: Origin {
-                file: "q.jsonl".into(),
-                line: 1,
-            },
-            healthbench: false,
-        }
+        let line = json!({"id": "q1", "language": "hi", "domain": "history",
+            "prompt": "बुखार में क्या करें?", "prompt_en": "What to do in a fever?",
+            "rubric": [{"criterion": "Says to rest", "points": 1}]});
+        let loaded = crate::dataset::load::load_from_bytes(
+            vec![("q.jsonl".into(), format!("{line}\n").into_bytes())],
+            Vec::new(),
+        );
+        let (ds, _, _) = loaded.into_dataset(false).unwrap();
+        ds.questions[0].clone()
     }
 
     fn env(name: &str) -> Option<String> {
