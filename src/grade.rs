@@ -17,6 +17,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, JsonlWriter};
 use crate::judge::rules::{RuleJudge, Scratch};
 use crate::judge::{Source, Verdict};
+use crate::text::fidelity::{answer_language, AnswerScript};
 
 /// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
 fn points<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -57,6 +58,14 @@ pub struct Grade {
     pub points_possible: f64,
     /// False when a verdict is `null` (a judge failed).
     pub complete: bool,
+    /// The answer's dominant script and its share of the letters (absent when the answer is not
+    /// known, as with recorded verdicts, or has no letters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_script: Option<AnswerScript>,
+    /// Whether the answer is mainly in the question's language and script (absent when the
+    /// answer is not known or the language is not one of SPEC §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_language: Option<bool>,
     pub criteria: Vec<CriterionGrade>,
     /// Tokens the judge model spent on this answer (live judging only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +123,8 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
         points_earned: earned,
         points_possible: possible,
         complete,
+        answer_script: None,
+        in_language: None,
         criteria: q
             .rubric
             .iter()
@@ -131,6 +142,15 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
     }
 }
 
+impl Grade {
+    /// Records the answer's script and whether it is in the question's language.
+    pub fn set_answer_language(&mut self, q: &Question, answer: &str) {
+        let (script, in_language) = answer_language(answer, &q.language);
+        self.answer_script = script;
+        self.in_language = in_language;
+    }
+}
+
 /// A grade line written straight from rule-judge verdict codes, borrowing everything: the hot
 /// path of offline grading builds no owned [`Grade`] (whose strings would cost a dozen
 /// allocations per answer). It serialises exactly as the equivalent [`Grade`] does.
@@ -140,6 +160,10 @@ pub struct RuleGradeLine<'a> {
     pub sample: u32,
     /// One [`code`] per criterion: MET, NOT_MET or UNJUDGED.
     pub codes: &'a [u8],
+    /// One explanation per criterion (empty for unjudged ones).
+    pub explanations: &'a [String],
+    pub answer_script: Option<AnswerScript>,
+    pub in_language: Option<bool>,
 }
 
 impl RuleGradeLine<'_> {
@@ -154,7 +178,7 @@ impl RuleGradeLine<'_> {
     }
 }
 
-struct RuleCriteria<'a>(&'a Question, &'a [u8]);
+struct RuleCriteria<'a>(&'a Question, &'a [u8], &'a [String]);
 
 impl Serialize for RuleCriteria<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -166,11 +190,11 @@ impl Serialize for RuleCriteria<'_> {
             }
         }
         let mut seq = s.serialize_seq(Some(self.1.len()))?;
-        for (c, &k) in self.0.rubric.iter().zip(self.1) {
-            struct One<'b>(&'b str, f64, u8);
+        for (i, (c, &k)) in self.0.rubric.iter().zip(self.1).enumerate() {
+            struct One<'b>(&'b str, f64, u8, &'b str);
             impl Serialize for One<'_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    let mut m = s.serialize_map(Some(4))?;
+                    let mut m = s.serialize_map(None)?;
                     m.serialize_entry("id", self.0)?;
                     m.serialize_entry("points", &Points(self.1))?;
                     m.serialize_entry(
@@ -189,10 +213,14 @@ impl Serialize for RuleCriteria<'_> {
                             "rule"
                         },
                     )?;
+                    if self.2 != code::UNJUDGED {
+                        m.serialize_entry("explanation", self.3)?;
+                    }
                     m.end()
                 }
             }
-            seq.serialize_element(&One(&c.id, c.points, k))?;
+            let why = self.2.get(i).map_or("", String::as_str);
+            seq.serialize_element(&One(&c.id, c.points, k, why))?;
         }
         seq.end()
     }
@@ -208,7 +236,7 @@ impl Serialize for RuleGradeLine<'_> {
             }
         }
         let (sc, earned, possible, complete) = self.score();
-        let mut m = s.serialize_map(Some(10))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("model", self.model)?;
         m.serialize_entry("question_id", &self.question.id)?;
         m.serialize_entry("sample", &self.sample)?;
@@ -218,7 +246,16 @@ impl Serialize for RuleGradeLine<'_> {
         m.serialize_entry("points_earned", &Points(earned))?;
         m.serialize_entry("points_possible", &Points(possible))?;
         m.serialize_entry("complete", &complete)?;
-        m.serialize_entry("criteria", &RuleCriteria(self.question, self.codes))?;
+        if let Some(a) = &self.answer_script {
+            m.serialize_entry("answer_script", a)?;
+        }
+        if let Some(l) = &self.in_language {
+            m.serialize_entry("in_language", l)?;
+        }
+        m.serialize_entry(
+            "criteria",
+            &RuleCriteria(self.question, self.codes, self.explanations),
+        )?;
         m.end()
     }
 }
@@ -244,6 +281,9 @@ pub struct Item {
     pub failed: bool,
     /// Start of this item's verdict codes in [`Records::codes`] (one per rubric criterion).
     pub offset: u64,
+    /// Whether the answer is in the asked language; `None` when unknown (older runs, recorded
+    /// verdicts, failed items).
+    pub in_language: Option<bool>,
 }
 
 /// Every graded answer of a run, compactly: about 40 bytes plus one byte per criterion each.
@@ -295,30 +335,15 @@ impl Records {
             complete: g.complete,
             failed: false,
             offset,
+            in_language: g.in_language,
         });
     }
 
-    /// Adds a rule-judged answer from its verdict codes.
-    pub fn push_codes(
-        &mut self,
-        model: u32,
-        question: u32,
-        sample: u32,
-        score: Option<f64>,
-        complete: bool,
-        codes: &[u8],
-    ) {
+    /// Adds a rule-judged answer from its verdict codes; `item.offset` is set here.
+    pub fn push_codes(&mut self, item: Item, codes: &[u8]) {
         let offset = self.codes.len() as u64;
         self.codes.extend_from_slice(codes);
-        self.items.push(Item {
-            model,
-            question,
-            sample,
-            score: score.unwrap_or(f64::NAN),
-            complete,
-            failed: false,
-            offset,
-        });
+        self.items.push(Item { offset, ..item });
     }
 
     /// Adds an item that failed before it could be graded.
@@ -332,6 +357,7 @@ impl Records {
             complete: false,
             failed: true,
             offset: self.codes.len() as u64,
+            in_language: None,
         });
     }
 
@@ -433,7 +459,11 @@ type AnswerKey = (String, u32, u32);
 
 /// One judged answer: where it came from, its question, and its verdict codes, score,
 /// completeness and grade line (`None` for an item that failed before grading).
-type Judged = (Located, u32, Option<(Vec<u8>, Option<f64>, bool, String)>);
+type Judged = (
+    Located,
+    u32,
+    Option<(Vec<u8>, Option<f64>, bool, String, Option<bool>)>,
+);
 
 /// A batch entry: judged, outside the selection (`Ok(None)`), or a problem with the line.
 type JudgedItem = Result<Option<Judged>, Diagnostic>;
@@ -520,10 +550,22 @@ pub fn grade_files(
                     }
                     first_line.insert(key, (loc.file, loc.line));
                     match g {
-                        Some((codes, score, complete, line)) => {
+                        Some((codes, score, complete, line, in_language)) => {
                             chunk.push_str(&line);
                             chunk.push('\n');
-                            out.records.push_codes(m, qi, loc.answer.sample, score, complete, &codes);
+                            out.records.push_codes(
+                                Item {
+                                    model: m,
+                                    question: qi,
+                                    sample: loc.answer.sample,
+                                    score: score.unwrap_or(f64::NAN),
+                                    complete,
+                                    failed: false,
+                                    offset: 0,
+                                    in_language,
+                                },
+                                &codes,
+                            );
                         }
                         None => out.records.push_failed(m, qi, loc.answer.sample, loc.answer.error.clone().unwrap_or_default()),
                     }
@@ -573,24 +615,34 @@ pub fn grade_files(
                         return Ok(Some((loc, qi, None)));
                     };
                     let mut codes = Vec::with_capacity(q.rubric.len());
-                    judge.rubrics[qi as usize].judge_into(text, scratch, |_, met| {
+                    let mut whys = Vec::with_capacity(q.rubric.len());
+                    judge.rubrics[qi as usize].judge_into(text, scratch, |_, met, why| {
                         codes.push(match met {
                             Some(true) => code::MET,
                             Some(false) => code::NOT_MET,
                             None => code::UNJUDGED,
-                        })
+                        });
+                        whys.push(why.to_string());
                     });
+                    let (answer_script, in_language) = answer_language(text, &q.language);
                     let line = RuleGradeLine {
                         model: &loc.answer.model,
                         question: q,
                         sample: loc.answer.sample,
                         codes: &codes,
+                        explanations: &whys,
+                        answer_script,
+                        in_language,
                     };
                     let (score, _, _, complete) = line.score();
                     let text = serde_json::to_string(&line).map_err(|e| {
                         Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
                     })?;
-                    Ok(Some((loc, qi, Some((codes, score, complete, text)))))
+                    Ok(Some((
+                        loc,
+                        qi,
+                        Some((codes, score, complete, text, in_language)),
+                    )))
                 })
                 .collect_into_vec(&mut judged);
             if jtx.send(judged).is_err() {
@@ -908,22 +960,36 @@ mod tests {
         let ds = load_from_bytes(vec![("q.jsonl".into(), q.into_bytes())], vec![]).dataset;
         let question = &ds.questions[0];
         let rubric = CompiledRubric::new(question).unwrap();
-        for answer in ["मेरठ 1857", "गांधी", "", "मेरठ गांधी"] {
+        for answer in [
+            "मेरठ 1857",
+            "गांधी",
+            "",
+            "मेरठ गांधी",
+            "विद्रोह 1857 में मेरठ से शुरू हुआ, गांधी ने नहीं",
+            "in English, 1857 at Meerut",
+        ] {
             let mut scratch = crate::judge::rules::Scratch::default();
-            let owned = grade(question, "m", 3, rubric.judge(answer, &mut scratch));
+            let mut owned = grade(question, "m", 3, rubric.judge(answer, &mut scratch));
+            owned.set_answer_language(question, answer);
             let mut codes = Vec::new();
-            rubric.judge_into(answer, &mut scratch, |_, met| {
+            let mut whys = Vec::new();
+            rubric.judge_into(answer, &mut scratch, |_, met, why| {
                 codes.push(match met {
                     Some(true) => code::MET,
                     Some(false) => code::NOT_MET,
                     None => code::UNJUDGED,
-                })
+                });
+                whys.push(why.to_string());
             });
+            let (answer_script, in_language) = answer_language(answer, &question.language);
             let line = RuleGradeLine {
                 model: "m",
                 question,
                 sample: 3,
                 codes: &codes,
+                explanations: &whys,
+                answer_script,
+                in_language,
             };
             assert_eq!(
                 serde_json::to_string(&line).unwrap(),

@@ -21,12 +21,16 @@ fn question(id: &str, lang: &str, domain: &str, prompt: &str) -> String {
         .to_string()
 }
 
-/// An answer naming the first `k` words.
+/// An answer naming the first `k` words, in a sentence (a bare list of the rubric's words would
+/// be a keyword list, which earns nothing).
 fn answer(model: &str, qid: &str, k: usize) -> String {
     let text = if k == 0 {
         "kuch nahin".to_string()
     } else {
-        WORDS[..k].join(" ")
+        format!(
+            "This answer is a plain sentence which names {} and nothing more.",
+            WORDS[..k].join(" and ")
+        )
     };
     serde_json::json!({"question_id": qid, "model": model, "answer": text}).to_string()
 }

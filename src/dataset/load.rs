@@ -316,6 +316,9 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             else {
                 continue;
             };
+            let Ok(min_words) = min_words_field(&f.path, &line, &obj, &mut c) else {
+                continue;
+            };
             let Some(&qi) = by_id.get(&qid) else {
                 c.error(
                     &f.path,
@@ -359,6 +362,9 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
                 },
             );
             questions[qi].rubric = criteria;
+            if min_words.is_some() {
+                questions[qi].min_words = min_words;
+            }
         }
     }
 
@@ -823,6 +829,12 @@ fn warn_unnormalised_regex(
             }
         }
         Check::Not(x) => warn_unnormalised_regex(file, line, x, &format!("{field}.not"), c),
+        Check::Near { all, .. } => {
+            for (i, x) in all.iter().enumerate() {
+                warn_unnormalised_regex(file, line, x, &format!("{field}.near.all[{i}]"), c);
+            }
+        }
+        Check::Affirmed(x, _) => warn_unnormalised_regex(file, line, x, field, c),
         _ => {}
     }
 }
@@ -844,6 +856,7 @@ fn parse_question(
         None | Some(Value::Null) => Some(Vec::new()),
         Some(v) => parse_criteria(file, line, Some(v), "rubric", c),
     };
+    let min_words = min_words_field(file, line, obj, c);
     let (
         Some(id),
         Some(language),
@@ -853,7 +866,10 @@ fn parse_question(
         Ok(ideal_answer),
         Ok(tags),
         Some(rubric),
-    ) = (id, language, domain, prompt, prompt_en, ideal, tags, rubric)
+        Ok(min_words),
+    ) = (
+        id, language, domain, prompt, prompt_en, ideal, tags, rubric, min_words,
+    )
     else {
         return None;
     };
@@ -919,7 +935,27 @@ fn parse_question(
             line: line.number,
         },
         healthbench,
+        min_words,
     })
+}
+
+/// The optional `"min_words"` of a question or rubric line.
+fn min_words_field(
+    file: &Path,
+    line: &RawLine,
+    obj: &Map<String, Value>,
+    c: &mut Collector,
+) -> Result<Option<u32>, ()> {
+    match obj.get("min_words") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match crate::dataset::parse_min_words(v, "min_words") {
+            Ok(n) => Ok(Some(n)),
+            Err(e) => {
+                c.error(file, line.number, Some(&e.field), e.message);
+                Err(())
+            }
+        },
+    }
 }
 
 /// A HealthBench row (simple-evals' format): `prompt` messages, `prompt_id`, `rubrics`,
@@ -961,6 +997,7 @@ fn parse_healthbench(
             line: line.number,
         },
         healthbench: true,
+        min_words: None,
     })
 }
 

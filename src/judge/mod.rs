@@ -75,6 +75,16 @@ impl Verdict {
         }
     }
 
+    /// A rule verdict with the evidence for it.
+    pub fn rule_explained(met: bool, explanation: String) -> Self {
+        Verdict {
+            met: Some(met),
+            source: Source::Rule,
+            explanation: Some(explanation),
+            error: None,
+        }
+    }
+
     pub fn unjudged() -> Self {
         Verdict {
             met: None,
