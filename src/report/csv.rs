@@ -27,6 +27,7 @@ impl Exporter for Csv {
             "bootstrap_std",
             "ci95_lo",
             "ci95_hi",
+            "language_fidelity",
         ])
         .map_err(err)?;
         for (model, r) in &input.report.models {
@@ -42,6 +43,9 @@ impl Exporter for Csv {
                     &format!("{:.6}", g.bootstrap_std),
                     &format!("{:.6}", g.ci95[0]),
                     &format!("{:.6}", g.ci95[1]),
+                    &g.language_fidelity
+                        .map(|f| format!("{f:.6}"))
+                        .unwrap_or_default(),
                 ])
             };
             if let Some(g) = &r.overall {

@@ -88,6 +88,41 @@ impl Exporter for Markdown {
             ));
         }
         models_table(&mut out, "Score by language", "language", &models, &rows);
+        if rows.iter().any(|(_, cells)| {
+            cells
+                .iter()
+                .flatten()
+                .any(|g| g.language_fidelity.is_some())
+        }) {
+            let _ = writeln!(
+                out,
+                "## Answers in the asked language
+
+Share of answers written mainly in the question's language and script.
+"
+            );
+            let _ = writeln!(
+                out,
+                "| language | {} |",
+                models
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            let _ = writeln!(out, "|---|{}", "---:|".repeat(models.len()));
+            for (name, cells) in rows.iter().filter(|(n, _)| !n.starts_with("**macro")) {
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|g| match g.and_then(|g| g.language_fidelity) {
+                        Some(f) => format!("{}%", pct(f)),
+                        None => "—".into(),
+                    })
+                    .collect();
+                let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+            }
+            out.push('\n');
+        }
 
         let mut domains: Vec<String> = r
             .models
