@@ -210,6 +210,15 @@ fn broken_question_sets() {
         ("no_rubric.jsonl", &["no_rubric.jsonl:1: field `id`: question `q1` has no rubric"]),
         ("bad_domain.jsonl", &["bad_domain.jsonl:1: field `domain`: expected a snake_case domain id", "warning: ", "unknown language `xx`"]),
         ("empty.jsonl", &["empty.jsonl: the file has no questions"]),
+        ("bad_context_checks.jsonl", &[
+            "bad_context_checks.jsonl:1: field `rubric[0].check.near.within`: expected a whole number of words >= 1, got 0",
+            "bad_context_checks.jsonl:2: field `rubric[0].check.mentions[1]`: the phrase is only `*`",
+            "bad_context_checks.jsonl:3: field `rubric[0].check.near.all`: expected at least one check",
+            "bad_context_checks.jsonl:4: field `min_words`: expected a whole number of words >= 1, got 0",
+            "bad_context_checks.jsonl:5: field `rubric[0].check.number.within`: expected a whole number of words >= 1, got -1",
+            "bad_context_checks.jsonl:6: field `rubric[0].check.affirmed`: expected true or false",
+            "bad_context_checks.jsonl:7: field `min_words`: expected a whole number of words >= 1, got 2.5",
+        ]),
     ];
     for (name, needles) in cases {
         let dir = tempfile::tempdir().unwrap();
