@@ -27,10 +27,18 @@ const LOW: f64 = 0.2;
 /// At least this share for the ideal answer.
 const HIGH: f64 = 0.8;
 
+/// The tree whose `questions/`, `rubrics/` and `tests/fixtures/probes/` are probed: this one, or
+/// `KASAUTI_PROBES_ROOT` (to try a set being written elsewhere).
+fn probed_root() -> std::path::PathBuf {
+    std::env::var_os("KASAUTI_PROBES_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(root)
+}
+
 fn bundled() -> Dataset {
     let opts = LoadOptions {
-        questions: Some(vec![root().join("questions")]),
-        rubrics: Some(vec![root().join("rubrics")]),
+        questions: Some(vec![probed_root().join("questions")]),
+        rubrics: Some(vec![probed_root().join("rubrics")]),
         skip_invalid: false,
         ..Default::default()
     };
@@ -346,7 +354,7 @@ fn check_fixture(ds: &Dataset, file: &Path, line: usize, text: &str, problems: &
 
 #[test]
 fn hand_written_counterexamples() {
-    let dir = root().join("tests/fixtures/probes");
+    let dir = probed_root().join("tests/fixtures/probes");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!("no {} folder", dir.display());
         return;
@@ -361,7 +369,7 @@ fn hand_written_counterexamples() {
     let mut n = 0;
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        let rel = f.strip_prefix(root()).unwrap_or(f);
+        let rel = f.strip_prefix(probed_root()).unwrap_or(f);
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -376,4 +384,26 @@ fn hand_written_counterexamples() {
         files.len()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn ideal_answers_are_in_their_language_and_prompts_in_english_are_not() {
+    probe("answer language", |q| {
+        let ideal = q.ideal_answer.as_deref().unwrap_or("");
+        let (_, own) = kasauti::text::fidelity::answer_language(ideal, &q.language);
+        if own != Some(true) {
+            return Some(format!(
+                "{}: the ideal answer is not counted as {}",
+                q.id, q.language
+            ));
+        }
+        // The English translation of the prompt is not an answer in the asked language (except
+        // for English questions).
+        let en = q.prompt_en.as_deref().unwrap_or("");
+        let (_, english) = kasauti::text::fidelity::answer_language(en, &q.language);
+        if q.language != "en" && english != Some(false) {
+            return Some(format!("{}: English text counted as {}", q.id, q.language));
+        }
+        None
+    });
 }

@@ -10,7 +10,8 @@
 //!   checks;
 //! * **prompt echoes**: a match inside a run of [`ECHO_RUN`] or more words copied from the prompt
 //!   does not count;
-//! * **negation**: under `"affirmed"` (the default for criteria with negative points) a match
+//! * **negation**: under `"affirmed"` (the default for criteria with negative points and inside
+//!   `not`) a match
 //!   that the answer negates or rebuts ("X नहीं", "not X", "X is a myth"), or only asks about,
 //!   does not count ([`crate::text::negation`] has the markers of every language);
 //! * **context**: `near` checks and numbers with `near` phrases need their parts within a few
@@ -200,8 +201,9 @@ impl Compiler<'_> {
                     .map(|c| self.compile(c, affirmed))
                     .collect::<Result<_, _>>()?,
             ),
-            // What a `not` looks for is any mention at all: "does not mention X".
-            Check::Not(c) => Compiled::Not(Box::new(self.compile(c, false)?)),
+            // What a `not` rules out is an assertion: "does not claim X" is not broken by
+            // "X is a myth".
+            Check::Not(c) => Compiled::Not(Box::new(self.compile(c, true)?)),
             Check::Near { all, within } => Compiled::Near {
                 items: all
                     .iter()
@@ -497,14 +499,20 @@ impl CompiledRubric {
                 continue;
             }
             if !near.is_empty() {
-                // The number must be within reach of the phrase and no other number may be
-                // closer to it: in "7 wheels and 24 horses", 24 is not the wheels' count.
+                // The number must be within reach of the phrase, in the same sentence, and no
+                // other number may be closer to the phrase, unless only numbers stand between
+                // the two (a worked sum, "ettukettu: 8 ÷ 4 = 2"): in "7 wheels and 24 horses",
+                // 24 is not the wheels' count, nor 7 the horses'.
+                let sentence = |i: u32| s.toks.period[i as usize];
                 let close_by = near.iter().any(|&p| {
                     s.occ[p].iter().any(|&o| {
                         let d = distance(span, o);
                         d <= *within
+                            && sentence(o.0) == sentence(t)
                             && self.rejected(o, false, s).is_none()
-                            && s.numbers.iter().all(|&(_, t2)| distance((t2, t2), o) >= d)
+                            && (s.numbers.iter().all(|&(_, t2)| {
+                                sentence(t2) != sentence(o.0) || distance((t2, t2), o) >= d
+                            }) || only_numbers_between(&s.toks, span, o))
                     })
                 });
                 if !close_by {
@@ -569,7 +577,8 @@ impl CompiledRubric {
         }
     }
 
-    /// Windows where every item has a place within `within` words of the others.
+    /// Windows where every item has a place within `within` words of the others, all in one
+    /// sentence.
     fn windows(&self, items: &[Compiled], within: u32, s: &Scratch) -> Vec<Span> {
         let mut lists = Vec::new();
         for c in items {
@@ -586,9 +595,14 @@ impl CompiledRubric {
                     if j == k {
                         return true;
                     }
+                    let sentence = s.toks.period[x.0 as usize];
                     match other
                         .iter()
-                        .filter(|o| o.1 >= x.1 && o.0 <= x.1.saturating_add(within))
+                        .filter(|o| {
+                            o.1 >= x.1
+                                && o.0 <= x.1.saturating_add(within)
+                                && s.toks.period[o.0 as usize] == sentence
+                        })
                         .min_by_key(|o| o.0)
                     {
                         Some(o) => {
@@ -845,6 +859,20 @@ fn fmt_num(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// Whether every token strictly between two spans is a number.
+fn only_numbers_between(toks: &Tokens, a: Span, b: Span) -> bool {
+    let (from, to) = if a.1 < b.0 {
+        (a.1 + 1, b.0)
+    } else {
+        (b.1 + 1, a.0)
+    };
+    (from..to).all(|i| {
+        let t = toks.get(i as usize).as_bytes();
+        t.first().is_some_and(u8::is_ascii_digit)
+            || (t.first() == Some(&b'-') && t.get(1).is_some_and(u8::is_ascii_digit))
+    })
 }
 
 /// Words between two spans (0 when they touch or overlap).

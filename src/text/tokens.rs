@@ -17,6 +17,69 @@ fn ends_sentence(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | ';' | '।' | '॥' | '\n' | '|')
 }
 
+/// Whether the `.` between `before` and `after` ends a sentence: it is followed by a space (or
+/// the end) and not by a digit, and it does not close an abbreviation or an initial: a word of
+/// one syllable in a chain of them ("ಕ್ರಿ.ಶ.", "எம். ஜி. ஆர்.", "ई.स.", "U.S.").
+fn full_stop(before: &str, after: &str) -> bool {
+    let mut rest = after.chars();
+    match rest.next() {
+        None => return true,
+        Some(c) if !c.is_whitespace() => return false,
+        Some(_) => {}
+    }
+    let next_text = after.trim_start();
+    if next_text.chars().next().is_some_and(char::is_numeric) {
+        return false;
+    }
+    let is_word = super::normalize::is_word_char;
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[word_start..];
+    if syllables(word) >= 2 {
+        return true;
+    }
+    // A short word right after another dot ("U.S.", "ई.स."), or before another short word with
+    // a dot ("எம். ஜி."), is an abbreviation or an initial.
+    if before[..word_start].ends_with('.') {
+        return false;
+    }
+    let next_end = next_text
+        .char_indices()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(next_text.len(), |(i, _)| i);
+    let next_word = &next_text[..next_end];
+    !(syllables(next_word) == 1 && next_text[next_end..].starts_with('.'))
+}
+
+/// Syllables of a word, roughly: letters that are not marks, less the dead consonants
+/// (consonant + virama).
+fn syllables(word: &str) -> usize {
+    let letters = word
+        .chars()
+        .filter(|&c| c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c))
+        .count();
+    let viramas = word.chars().filter(|&c| is_virama(c)).count();
+    letters.saturating_sub(viramas)
+}
+
+fn is_virama(c: char) -> bool {
+    matches!(
+        c,
+        '\u{094D}'
+            | '\u{09CD}'
+            | '\u{0A4D}'
+            | '\u{0ACD}'
+            | '\u{0B4D}'
+            | '\u{0BCD}'
+            | '\u{0C4D}'
+            | '\u{0CCD}'
+            | '\u{0D4D}'
+    )
+}
+
 /// Clause ends inside a sentence: commas, colons, dashes and brackets.
 fn ends_clause(c: char) -> bool {
     matches!(
@@ -36,9 +99,13 @@ pub struct Tokens {
     pub sentence: Vec<u32>,
     /// Clause number of each token (commas, colons, dashes also end one).
     pub clause: Vec<u32>,
+    /// Sentence number of each token by punctuation only (`.` `!` `?` danda, newline): what
+    /// `near` windows stay within; a semicolon or "but" does not end one.
+    pub period: Vec<u32>,
     /// Sentences that end in a question mark, by sentence number.
     pub questions: Vec<bool>,
     buf: String,
+    current_period: u32,
 }
 
 impl Tokens {
@@ -47,8 +114,10 @@ impl Tokens {
         self.text.clear();
         self.spans.clear();
         self.sentence.clear();
+        self.period.clear();
         self.clause.clear();
         self.questions.clear();
+        self.current_period = 0;
         let markers = Markers::get();
         let mut sentence = 0u32;
         let mut clause = 0u32;
@@ -60,7 +129,8 @@ impl Tokens {
             let next = iter.peek().map(|&(_, n)| n);
             let between_digits =
                 prev.is_some_and(char::is_numeric) && next.is_some_and(char::is_numeric);
-            let sentence_end = ends_sentence(c) && !(c == '.' && between_digits);
+            let sentence_end = ends_sentence(c)
+                && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..])));
             let clause_end = ends_clause(c) && !(c == ',' && between_digits);
             if sentence_end || clause_end {
                 self.push_piece(&raw[start..i], markers, &mut sentence, &mut clause);
@@ -72,6 +142,9 @@ impl Tokens {
                         }
                     }
                     self.new_sentence(&mut sentence, &mut clause);
+                    if c != ';' {
+                        self.current_period += 1;
+                    }
                 } else {
                     clause += 1;
                 }
@@ -104,6 +177,7 @@ impl Tokens {
             self.text.push_str(tok);
             self.spans.push((s, self.text.len() as u32));
             self.sentence.push(*sentence);
+            self.period.push(self.current_period);
             self.clause.push(*clause);
             if markers.is_splitter(tok) {
                 self.new_sentence(sentence, clause);
@@ -302,6 +376,8 @@ mod tests {
             ["not", "the", "sitar", "the", "ektara", "was", "it", "akbar", "no", "but", "x"]
         );
         assert_eq!(t.sentence, [0, 0, 0, 0, 0, 1, 1, 1, 2, 3, 4]);
+        // Periods: only punctuation ends one, not ";" or "but".
+        assert_eq!(t.period, [0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
         assert_ne!(t.clause[2], t.clause[3]);
         assert_eq!(t.clause[0], t.clause[2]);
         assert!(t.questions[1]);
@@ -310,6 +386,33 @@ mod tests {
         let t = toks("3.5 and 1,000 घोड़े, २४ चाके");
         assert_eq!(t.clause[0], t.clause[2]);
         assert_ne!(t.clause[2], t.clause[4]);
+    }
+
+    #[test]
+    fn abbreviations_and_initials_do_not_end_a_sentence() {
+        for text in [
+            "ರಾಜ ಒಡೆಯರು ಕ್ರಿ.ಶ. 1610ರಲ್ಲಿ ಆರಂಭಿಸಿದರು",
+            "எம். ஜி. ஆர். 1977 இல் முதலமைச்சரானார்",
+            "ई.स. 1674 मध्ये राज्याभिषेक झाला",
+            "The U.S. team won",
+            "Konark, c. 1250, in Odisha",
+        ] {
+            let t = toks(text);
+            assert!(
+                t.sentence.iter().all(|&s| s == 0),
+                "{text}: {:?}",
+                t.sentence
+            );
+        }
+        for text in [
+            "ते मंदिर आहे. पुढे",
+            "ಇದು ದೇವಾಲಯ ಇದೆ. ಮುಂದೆ",
+            "It was built. Then",
+            "63 பேர். ஆழ்வார்கள்",
+        ] {
+            let t = toks(text);
+            assert_eq!(t.sentence.last(), Some(&1), "{text}: {:?}", t.sentence);
+        }
     }
 
     #[test]

@@ -334,6 +334,15 @@ fn negation_has_a_reach() {
     );
     // A question does not assert.
     assert_eq!(mets(&question, "Is it the sitar?"), vec![Some(false)]);
+    // Inside `not`, only an assertion breaks it: "does not claim the sitar".
+    let not = q_full(
+        "en",
+        "?",
+        Some(1),
+        &[(r#"{"not": {"mentions": ["sitar"]}}"#, 1.0)],
+    );
+    assert_eq!(mets(&not, "It is not the sitar."), vec![Some(true)]);
+    assert_eq!(mets(&not, "It is the sitar."), vec![Some(false)]);
     // Without "affirmed", a positive check counts any mention.
     let plain = q_full("en", "?", Some(1), &[(r#"{"mentions": ["sitar"]}"#, 1.0)]);
     assert_eq!(mets(&plain, "Not the sitar."), vec![Some(true)]);
