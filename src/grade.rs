@@ -17,7 +17,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, JsonlWriter};
 use crate::judge::rules::{RuleJudge, Scratch};
 use crate::judge::{Source, Verdict};
-use crate::text::fidelity::{answer_language, AnswerScript};
+use crate::text::fidelity::{answer_language, answer_language_with, AnswerScript};
 
 /// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
 fn points<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -624,7 +624,8 @@ pub fn grade_files(
                         });
                         whys.push(why.to_string());
                     });
-                    let (answer_script, in_language) = answer_language(text, &q.language);
+                    let (answer_script, in_language) =
+                        answer_language_with(text, &q.language, Some(scratch.normalized()));
                     let line = RuleGradeLine {
                         model: &loc.answer.model,
                         question: q,

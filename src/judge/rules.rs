@@ -116,6 +116,13 @@ pub struct CompiledRubric {
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
+impl Scratch {
+    /// The normalised text of the answer judged last.
+    pub fn normalized(&self) -> &str {
+        &self.toks.text
+    }
+}
+
 /// Reusable buffers for judging, one per worker thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -126,6 +133,7 @@ pub struct Scratch {
     hits: Vec<Hit>,
     echoed: Vec<bool>,
     hashes: Vec<u64>,
+    covered: Vec<bool>,
     explanation: String,
     /// Why phrase and number checks earn nothing in this answer, if they don't.
     gamed: Option<String>,
@@ -275,7 +283,7 @@ impl CompiledRubric {
             let mut s = Scratch::default();
             s.toks.fill(ideal);
             rubric.locate(&mut s);
-            let (k, n) = rubric.keyword_words(&s);
+            let (k, n) = rubric.keyword_words(&mut s);
             rubric.keyword_rule = (k as f64) <= IDEAL_KEYWORD_SHARE * n as f64;
         }
         Ok(rubric)
@@ -344,9 +352,11 @@ impl CompiledRubric {
 
     /// How many of the answer's words are the rubric's phrases and numbers, and how many words
     /// it has.
-    fn keyword_words(&self, s: &Scratch) -> (usize, usize) {
+    fn keyword_words(&self, s: &mut Scratch) -> (usize, usize) {
         let n = s.toks.len();
-        let mut covered = vec![false; n];
+        let mut covered = std::mem::take(&mut s.covered);
+        covered.clear();
+        covered.resize(n, false);
         for spans in &s.occ {
             for &(a, b) in spans {
                 for c in &mut covered[a as usize..=b as usize] {
@@ -363,7 +373,9 @@ impl CompiledRubric {
                 covered[t as usize] = true;
             }
         }
-        (covered.iter().filter(|&&c| c).count(), n)
+        let k = covered.iter().filter(|&&c| c).count();
+        s.covered = covered;
+        (k, n)
     }
 
     /// Tokens, phrase occurrences, numbers, markers, echoes and the keyword-list verdict.
@@ -373,8 +385,8 @@ impl CompiledRubric {
         self.locate(s);
         s.hits.clear();
         if self.needs_negation {
-            let toks: Vec<&str> = (0..n).map(|i| s.toks.get(i)).collect();
-            Markers::get().scan(&toks, &mut s.hits);
+            let toks = &s.toks;
+            Markers::get().scan_with(n, |i| toks.get(i), &mut s.hits);
         }
         s.echoed.clear();
         s.echoed.resize(n, false);

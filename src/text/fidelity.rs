@@ -122,39 +122,69 @@ const MARATHI: &[&str] = &[
     "ती",
 ];
 
-fn count(tokens: &[&str], words: &[&str]) -> usize {
-    tokens.iter().filter(|t| words.contains(t)).count()
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+type WordSet = std::collections::HashSet<&'static str, FxBuild>;
+
+/// The four word lists as sets: Hinglish, English, Hindi, Marathi.
+fn word_sets() -> &'static [WordSet; 4] {
+    static SETS: std::sync::OnceLock<[WordSet; 4]> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        let set = |w: &[&'static str]| w.iter().copied().collect::<WordSet>();
+        [set(HINGLISH), set(ENGLISH), set(HINDI), set(MARATHI)]
+    })
 }
 
 /// The answer's dominant script (None without letters of a known script) and whether it is
 /// mainly in `language` (None for languages other than the twelve of SPEC §2).
 pub fn answer_language(answer: &str, language: &str) -> (Option<AnswerScript>, Option<bool>) {
-    let script = dominant_script(answer).map(|(s, share)| AnswerScript {
+    answer_language_with(answer, language, None)
+}
+
+/// [`answer_language`], given the normalised answer when the caller has it already.
+pub fn answer_language_with(
+    answer: &str,
+    language: &str,
+    normalized: Option<&str>,
+) -> (Option<AnswerScript>, Option<bool>) {
+    let dominant = dominant_script(answer);
+    let script = dominant.map(|(s, share)| AnswerScript {
         script: s.into(),
         share: (share * 100.0).round() / 100.0,
     });
     let Some(known) = crate::dataset::language::known_language(language) else {
         return (script, None);
     };
-    if script_share(answer, known.script) < MIN_SHARE {
+    // A script with at least half of the letters is the dominant one (a tie is checked apart).
+    let mainly = match dominant {
+        Some((s, share)) if s == known.script => share >= MIN_SHARE,
+        Some((_, share)) if share <= MIN_SHARE => script_share(answer, known.script) >= MIN_SHARE,
+        _ => false,
+    };
+    if !mainly {
         return (script, Some(false));
     }
     let needs_words = matches!(language, "en" | "hi-Latn" | "hi" | "mr");
     if !needs_words {
         return (script, Some(true));
     }
-    let norm = super::normalize(answer);
-    let tokens: Vec<&str> = norm.split(' ').collect();
+    let owned;
+    let norm = match normalized {
+        Some(n) => n,
+        None => {
+            owned = super::normalize(answer);
+            &owned
+        }
+    };
+    let [hinglish, english, hindi, marathi] = word_sets();
+    let count = |set: &WordSet| norm.split(' ').filter(|t| set.contains(t)).count();
     let ok = match language {
         "en" | "hi-Latn" => {
-            let hi = count(&tokens, HINGLISH);
-            let en = count(&tokens, ENGLISH);
-            let hinglish = hi > en;
-            (language == "hi-Latn") == hinglish
+            let is_hinglish = count(hinglish) > count(english);
+            (language == "hi-Latn") == is_hinglish
         }
         _ => {
-            let hi = count(&tokens, HINDI);
-            let mr = count(&tokens, MARATHI);
+            let hi = count(hindi);
+            let mr = count(marathi);
             let (asked, other) = if language == "hi" { (hi, mr) } else { (mr, hi) };
             !(other >= 3 && other > 2 * asked)
         }

@@ -19,8 +19,10 @@
 //! negation as an ending (Bengali করেনি, Tamil கட்டவில்லை, Telugu కట్టలేదు, Kannada
 //! ಕಟ್ಟಲಿಲ್ಲ) are caught by [`SUFFIXES`], which negate what comes before them in the clause.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
+
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 use super::normalize::normalize;
 
@@ -401,10 +403,12 @@ pub struct Hit {
 #[derive(Debug)]
 pub struct Markers {
     /// First token → (all tokens, reach).
-    by_first: HashMap<String, Vec<(Vec<String>, Reach)>>,
+    by_first: HashMap<String, Vec<(Vec<String>, Reach)>, FxBuild>,
     suffixes: Vec<String>,
-    splitters: std::collections::HashSet<String>,
-    undoing: std::collections::HashSet<String>,
+    /// Last byte of every suffix, so most words are ruled out with one comparison.
+    suffix_last: Vec<u8>,
+    splitters: HashSet<String, FxBuild>,
+    undoing: HashSet<String, FxBuild>,
 }
 
 impl Markers {
@@ -412,7 +416,8 @@ impl Markers {
     pub fn get() -> &'static Markers {
         static M: OnceLock<Markers> = OnceLock::new();
         M.get_or_init(|| {
-            let mut by_first: HashMap<String, Vec<(Vec<String>, Reach)>> = HashMap::new();
+            let mut by_first: HashMap<String, Vec<(Vec<String>, Reach)>, FxBuild> =
+                HashMap::default();
             for (_, list) in MARKERS {
                 for (text, reach) in *list {
                     let n = normalize(text);
@@ -429,12 +434,16 @@ impl Markers {
             for v in by_first.values_mut() {
                 v.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
             }
-            let suffixes = SUFFIXES
+            let suffixes: Vec<String> = SUFFIXES
                 .iter()
                 .flat_map(|(_, l)| l.iter())
                 .map(|s| normalize(s))
-                .filter(|s| !s.contains(' '))
+                .filter(|s| !s.contains(' ') && !s.is_empty())
                 .collect();
+            let mut suffix_last: Vec<u8> =
+                suffixes.iter().filter_map(|s| s.bytes().last()).collect();
+            suffix_last.sort_unstable();
+            suffix_last.dedup();
             let splitters = SPLITTERS
                 .iter()
                 .flat_map(|(_, l)| l.iter())
@@ -444,6 +453,7 @@ impl Markers {
             Markers {
                 by_first,
                 suffixes,
+                suffix_last,
                 splitters,
                 undoing,
             }
@@ -457,23 +467,29 @@ impl Markers {
 
     /// The markers among normalised `tokens`, in order, appended to `out` (cleared first).
     pub fn scan(&self, tokens: &[&str], out: &mut Vec<Hit>) {
+        self.scan_with(tokens.len(), |i| tokens[i], out)
+    }
+
+    /// [`scan`](Self::scan) over `n` tokens given by `get`.
+    pub fn scan_with<'a>(&self, n: usize, get: impl Fn(usize) -> &'a str, out: &mut Vec<Hit>) {
         out.clear();
         let mut i = 0;
-        while i < tokens.len() {
-            let t = tokens[i];
+        while i < n {
+            let t = get(i);
             let mut matched = None;
             if let Some(list) = self.by_first.get(t) {
                 for (toks, reach) in list {
-                    let n = toks.len();
-                    if i + n <= tokens.len()
-                        && toks.iter().zip(&tokens[i..i + n]).all(|(a, b)| a == b)
-                    {
-                        matched = Some((n, *reach));
+                    let k = toks.len();
+                    if i + k <= n && toks.iter().enumerate().all(|(j, a)| a == get(i + j)) {
+                        matched = Some((k, *reach));
                         break;
                     }
                 }
             }
             if matched.is_none()
+                && t.bytes()
+                    .last()
+                    .is_some_and(|b| self.suffix_last.binary_search(&b).is_ok())
                 && self
                     .suffixes
                     .iter()
@@ -482,19 +498,17 @@ impl Markers {
                 matched = Some((1, After));
             }
             match matched {
-                Some((n, reach)) => {
-                    let undone = matches!(reach, Negator)
-                        && tokens
-                            .get(i + n)
-                            .is_some_and(|next| self.undoing.contains(*next));
+                Some((k, reach)) => {
+                    let undone =
+                        matches!(reach, Negator) && i + k < n && self.undoing.contains(get(i + k));
                     if !undone {
                         out.push(Hit {
                             first: i,
-                            last: i + n - 1,
+                            last: i + k - 1,
                             reach,
                         });
                     }
-                    i += n;
+                    i += k;
                 }
                 None => i += 1,
             }

@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+
 use super::negation::Markers;
 use super::normalize::normalize_into;
 
@@ -240,9 +242,9 @@ struct Pattern {
 pub struct PhraseIndex {
     patterns: Vec<Pattern>,
     /// Exact first token → patterns starting with it.
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: HashMap<Box<str>, Vec<usize>, FxBuild>,
     /// One-token prefix patterns, by prefix.
-    by_prefix: HashMap<String, Vec<usize>>,
+    by_prefix: HashMap<Box<str>, Vec<usize>, FxBuild>,
     /// Longest prefix in bytes.
     longest_prefix: usize,
 }
@@ -271,9 +273,15 @@ impl PhraseIndex {
             if let Some(first) = tokens.first() {
                 if prefix && tokens.len() == 1 {
                     idx.longest_prefix = idx.longest_prefix.max(first.len());
-                    idx.by_prefix.entry(first.clone()).or_default().push(i);
+                    idx.by_prefix
+                        .entry(first.as_str().into())
+                        .or_default()
+                        .push(i);
                 } else {
-                    idx.by_first.entry(first.clone()).or_default().push(i);
+                    idx.by_first
+                        .entry(first.as_str().into())
+                        .or_default()
+                        .push(i);
                 }
             }
             idx.patterns.push(Pattern { tokens, prefix });
