@@ -31,8 +31,9 @@ use crate::text::{self, PhraseIndex, Script, Span, Tokens};
 
 use super::Verdict;
 
-/// Words copied from the prompt in a row that make an echo.
-pub const ECHO_RUN: usize = 5;
+/// Words copied from the prompt in a row that make an echo (fewer are an answer restating the
+/// question: "Kya aisa agreement legally valid hai?" → "Haan, aisa agreement legally valid hai").
+pub const ECHO_RUN: usize = 8;
 
 /// Share of an answer's words that are the rubric's phrases and numbers above which the answer is
 /// a keyword list.
@@ -512,10 +513,12 @@ impl CompiledRubric {
             }
             if !near.is_empty() {
                 // The number must be within reach of the phrase, in the same sentence, and no
-                // other number may be closer to the phrase, unless only numbers stand between
-                // the two (a worked sum, "ettukettu: 8 ÷ 4 = 2"): in "7 wheels and 24 horses",
-                // 24 is not the wheels' count, nor 7 the horses'.
+                // other number of the phrase's clause may be closer to it, unless only numbers
+                // stand between the two (a worked sum, "ettukettu: 8 ÷ 4 = 2"): in "7 wheels and
+                // 24 horses", 24 is not the wheels' count, nor 7 the horses'; in "MBC 20%; SC
+                // 18%", 20 is not in SC's clause.
                 let sentence = |i: u32| s.toks.period[i as usize];
+                let clause = |i: u32| s.toks.clause[i as usize];
                 let close_by = near.iter().any(|&p| {
                     s.occ[p].iter().any(|&o| {
                         let d = distance(span, o);
@@ -523,7 +526,7 @@ impl CompiledRubric {
                             && sentence(o.0) == sentence(t)
                             && self.rejected(o, false, s).is_none()
                             && (s.numbers.iter().all(|&(_, t2)| {
-                                sentence(t2) != sentence(o.0) || distance((t2, t2), o) >= d
+                                clause(t2) != clause(o.0) || distance((t2, t2), o) >= d
                             }) || only_numbers_between(&s.toks, span, o))
                     })
                 });
@@ -589,8 +592,7 @@ impl CompiledRubric {
         }
     }
 
-    /// Windows where every item has a place within `within` words of the others, all in one
-    /// sentence.
+    /// Windows where every item has a place within `within` words of the others.
     fn windows(&self, items: &[Compiled], within: u32, s: &Scratch) -> Vec<Span> {
         let mut lists = Vec::new();
         for c in items {
@@ -607,14 +609,9 @@ impl CompiledRubric {
                     if j == k {
                         return true;
                     }
-                    let sentence = s.toks.period[x.0 as usize];
                     match other
                         .iter()
-                        .filter(|o| {
-                            o.1 >= x.1
-                                && o.0 <= x.1.saturating_add(within)
-                                && s.toks.period[o.0 as usize] == sentence
-                        })
+                        .filter(|o| o.1 >= x.1 && o.0 <= x.1.saturating_add(within))
                         .min_by_key(|o| o.0)
                     {
                         Some(o) => {

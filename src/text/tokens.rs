@@ -20,8 +20,8 @@ fn ends_sentence(c: char) -> bool {
 }
 
 /// Whether the `.` between `before` and `after` ends a sentence: it is followed by a space (or
-/// the end) and not by a digit, and it does not close an abbreviation or an initial: a word of
-/// one syllable in a chain of them ("ಕ್ರಿ.ಶ.", "எம். ஜி. ஆர்.", "ई.स.", "U.S.").
+/// the end), and it does not close an abbreviation or an initial: a word of one syllable in a
+/// chain of them or before a number ("ಕ್ರಿ.ಶ. 1610", "எம். ஜி. ஆர்.", "ई.स.", "U.S.", "c. 1250").
 fn full_stop(before: &str, after: &str) -> bool {
     let mut rest = after.chars();
     match rest.next() {
@@ -30,9 +30,6 @@ fn full_stop(before: &str, after: &str) -> bool {
         Some(_) => {}
     }
     let next_text = after.trim_start();
-    if next_text.chars().next().is_some_and(char::is_numeric) {
-        return false;
-    }
     let is_word = super::normalize::is_word_char;
     let word_start = before
         .char_indices()
@@ -42,6 +39,10 @@ fn full_stop(before: &str, after: &str) -> bool {
     let word = &before[word_start..];
     if syllables(word) >= 2 {
         return true;
+    }
+    // A short word before a number is an abbreviation ("ಕ್ರಿ.ಶ. 1610", "c. 1250").
+    if next_text.chars().next().is_some_and(char::is_numeric) {
+        return false;
     }
     // A short word right after another dot ("U.S.", "ई.स."), or before another short word with
     // a dot ("எம். ஜி."), is an abbreviation or an initial.

@@ -184,7 +184,8 @@ fn default_min_words_follows_the_ideal_answer() {
 
 #[test]
 fn prompt_echo_does_not_count() {
-    let prompt = "Why did the Malla kings build the temples of Bishnupur in brick?";
+    let prompt =
+        "Why did the Malla kings of Bishnupur build the temples of Bishnupur in brick and not in stone?";
     let question = q_full(
         "en",
         prompt,
@@ -196,11 +197,11 @@ fn prompt_echo_does_not_count() {
     );
     assert_eq!(mets(&question, prompt), vec![Some(false), Some(false)]);
     assert!(whys(&question, prompt)[0].contains("repeated from the prompt"));
-    // Four copied words are not an echo; the answer's own sentence counts.
+    // Seven copied words are not an echo; the answer's own sentence counts.
     assert_eq!(
         mets(
             &question,
-            "The Malla kings build temples of brick because the soil is alluvial."
+            "The Malla kings of Bishnupur built the temples in brick because the soil is alluvial."
         ),
         vec![Some(true), Some(true)]
     );
@@ -516,4 +517,58 @@ fn odd_answers_do_not_panic() {
     ] {
         let _ = r.judge(a, &mut s);
     }
+}
+
+#[test]
+fn counts_in_sums_lists_and_sentences() {
+    // A worked sum ends in the count; a count in the next sentence is not the count.
+    let ml = q_full(
+        "ml",
+        "?",
+        Some(1),
+        &[(
+            r#"{"number": {"value": 2, "near": ["എട്ടുകെട്ട*"], "within": 5}}"#,
+            1.0,
+        )],
+    );
+    assert_eq!(
+        mets(
+            &ml,
+            "നാലുകെട്ടിൽ 1 നടുമുറ്റവും, എട്ടുകെട്ടിൽ 8 ÷ 4 = 2 നടുമുറ്റങ്ങളും ഉണ്ടാകും."
+        ),
+        vec![Some(true)]
+    );
+    assert_eq!(mets(&ml, "ഇതാണ് എട്ടുകെട്ട്. 2 നടുമുറ്റങ്ങൾ ഉണ്ട്."), vec![Some(false)]);
+    // "label: number" lists: the previous label's number, behind a semicolon, does not hide
+    // this one's.
+    let ta = q_full(
+        "ta",
+        "?",
+        Some(1),
+        &[(
+            r#"{"number": {"value": 18, "near": ["பட்டியல்*"], "within": 4}}"#,
+            1.0,
+        )],
+    );
+    assert_eq!(
+        mets(&ta, "மிகவும் பிற்படுத்தப்பட்டோர் 20%; பட்டியல் சாதியினர் 18% ஆகும்."),
+        vec![Some(true)]
+    );
+    // A near window may cross a sentence end (a story told over two sentences).
+    let en = q_full(
+        "en",
+        "?",
+        Some(1),
+        &[(
+            r#"{"near": {"all": [{"mentions": ["lotus*"]}, {"mentions": ["eye"]}], "within": 6}}"#,
+            1.0,
+        )],
+    );
+    assert_eq!(
+        mets(
+            &en,
+            "The goddess hid one lotus. Rama offered his eye instead."
+        ),
+        vec![Some(true)]
+    );
 }
