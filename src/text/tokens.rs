@@ -130,11 +130,19 @@ impl Tokens {
         let mut iter = raw.char_indices().peekable();
         while let Some((i, c)) = iter.next() {
             let next = iter.peek().map(|&(_, n)| n);
-            let between_digits =
-                prev.is_some_and(char::is_numeric) && next.is_some_and(char::is_numeric);
-            let sentence_end = ends_sentence(c)
-                && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..])));
-            let clause_end = ends_clause(c) && !(c == ',' && between_digits);
+            let (sentence_end, clause_end) = if ends_sentence(c) || ends_clause(c) {
+                // Only a '.' or ',' between two digits belongs to a number.
+                let between_digits = matches!(c, '.' | ',')
+                    && prev.is_some_and(char::is_numeric)
+                    && next.is_some_and(char::is_numeric);
+                (
+                    ends_sentence(c)
+                        && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
+                    ends_clause(c) && !between_digits,
+                )
+            } else {
+                (false, false)
+            };
             if sentence_end || clause_end {
                 self.push_piece(&raw[start..i], markers, &mut sentence, &mut clause);
                 start = i + c.len_utf8();
