@@ -12,7 +12,7 @@ use std::collections::HashMap;
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 use super::negation::Markers;
-use super::normalize::normalize_into;
+use super::normalize::{is_word_char, normalize_into};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
 fn ends_sentence(c: char) -> bool {
@@ -109,6 +109,11 @@ pub struct Tokens {
     pub questions: Vec<bool>,
     buf: String,
     current_period: u32,
+    /// The answer as given, and each token's byte range in it when the token could be mapped
+    /// back to a word of it (`u32::MAX` otherwise): excerpts quote the answer as written.
+    raw: String,
+    raw_spans: Vec<(u32, u32)>,
+    raw_words: Vec<(u32, u32)>,
 }
 
 impl Tokens {
@@ -121,6 +126,9 @@ impl Tokens {
         self.clause.clear();
         self.questions.clear();
         self.current_period = 0;
+        self.raw.clear();
+        self.raw.push_str(raw);
+        self.raw_spans.clear();
         let markers = Markers::get();
         let mut sentence = 0u32;
         let mut clause = 0u32;
@@ -144,7 +152,7 @@ impl Tokens {
                 (false, false)
             };
             if sentence_end || clause_end {
-                self.push_piece(&raw[start..i], markers, &mut sentence, &mut clause);
+                self.push_piece(raw, start, i, markers, &mut sentence, &mut clause);
                 start = i + c.len_utf8();
                 if sentence_end {
                     if c == '?' && self.sentence.last() == Some(&sentence) {
@@ -162,7 +170,7 @@ impl Tokens {
             }
             prev = Some(c);
         }
-        self.push_piece(&raw[start..], markers, &mut sentence, &mut clause);
+        self.push_piece(raw, start, raw.len(), markers, &mut sentence, &mut clause);
     }
 
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
@@ -174,19 +182,53 @@ impl Tokens {
         *clause += 1;
     }
 
-    fn push_piece(&mut self, piece: &str, markers: &Markers, sentence: &mut u32, clause: &mut u32) {
+    fn push_piece(
+        &mut self,
+        raw: &str,
+        from: usize,
+        to: usize,
+        markers: &Markers,
+        sentence: &mut u32,
+        clause: &mut u32,
+    ) {
+        let piece = &raw[from..to];
         if piece.trim().is_empty() {
             return;
         }
         let mut buf = std::mem::take(&mut self.buf);
         normalize_into(piece, &mut buf);
-        for tok in buf.split(' ').filter(|t| !t.is_empty()) {
+        // The piece's words as written: runs of word characters (joiners stay inside a word,
+        // as normalisation removes them).
+        self.raw_words.clear();
+        let mut word_start = None;
+        for (i, c) in piece.char_indices() {
+            let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
+            match (inside, word_start) {
+                (true, None) => word_start = Some(i),
+                (false, Some(w)) => {
+                    self.raw_words.push(((from + w) as u32, (from + i) as u32));
+                    word_start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(w) = word_start {
+            self.raw_words.push(((from + w) as u32, to as u32));
+        }
+        let count = buf.split(' ').filter(|t| !t.is_empty()).count();
+        let mapped = count == self.raw_words.len();
+        for (k, tok) in buf.split(' ').filter(|t| !t.is_empty()).enumerate() {
             if !self.text.is_empty() {
                 self.text.push(' ');
             }
             let s = self.text.len() as u32;
             self.text.push_str(tok);
             self.spans.push((s, self.text.len() as u32));
+            self.raw_spans.push(if mapped {
+                self.raw_words[k]
+            } else {
+                (u32::MAX, u32::MAX)
+            });
             self.sentence.push(*sentence);
             self.period.push(self.current_period);
             self.clause.push(*clause);
@@ -213,7 +255,8 @@ impl Tokens {
         &self.text[s as usize..e as usize]
     }
 
-    /// Tokens `first..=last` with up to `context` tokens either side, `…` marking a cut.
+    /// Tokens `first..=last` with up to `context` tokens either side, `…` marking a cut: as
+    /// the answer wrote them when they map back to its words, else as normalised.
     pub fn excerpt(&self, first: usize, last: usize, context: usize) -> String {
         if self.is_empty() {
             return String::new();
@@ -225,7 +268,24 @@ impl Tokens {
         if a > 0 {
             out.push('…');
         }
-        out.push_str(&self.text[self.spans[a].0 as usize..self.spans[b].1 as usize]);
+        let (ra, rb) = (self.raw_spans[a].0, self.raw_spans[b].1);
+        if ra != u32::MAX && rb != u32::MAX && ra <= rb {
+            // As written, with line breaks and runs of spaces as one space.
+            let mut space = false;
+            for c in self.raw[ra as usize..rb as usize].chars() {
+                if c.is_whitespace() {
+                    space = true;
+                    continue;
+                }
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c);
+            }
+        } else {
+            out.push_str(&self.text[self.spans[a].0 as usize..self.spans[b].1 as usize]);
+        }
         if b + 1 < self.len() {
             out.push('…');
         }
@@ -455,5 +515,12 @@ mod tests {
         assert_eq!(t.excerpt(0, 1, 2), "a b c d…");
         assert_eq!(t.excerpt(6, 7, 5), "…b c d e f g h");
         assert_eq!(t.token_at(4), 2);
+        // Quoted as written: case, nukta, punctuation and line breaks kept (as one space).
+        let t = toks("Rajaraja's temple, at Tanjore.\nफ़िल्म (1987) ৰাজ্য");
+        assert_eq!(t.excerpt(0, 1, 1), "Rajaraja's temple…");
+        assert_eq!(t.excerpt(4, 5, 1), "…at Tanjore. फ़िल्म (1987…");
+        // A number with grouping does not map back word for word: normalised text instead.
+        let t = toks("costs 1,000 rupees");
+        assert_eq!(t.excerpt(1, 1, 1), "costs 1,000 rupees");
     }
 }
