@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::live::{Bars, HttpArgs, JudgeArg, JudgeArgs};
+use super::args::{HttpArgs, JudgeArg, JudgeArgs};
+use super::progress::Bars;
 use super::{formats, print_diagnostics, DataArgs, Ui};
 use crate::dataset::labels::{read_labels, LabelledItem};
 use crate::dataset::{load, Dataset};
@@ -71,7 +72,7 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
             if j.judge.is_none() {
                 j.judge = Some(JudgeArg::Llm);
             }
-            let (kind, side) = super::live::judge_side(&j, None, "OPENAI_API_KEY")?;
+            let (kind, side) = super::args::judge_side(&j, None, "OPENAI_API_KEY")?;
             Some((kind, side, a.http.config()?))
         }
     };
@@ -122,7 +123,7 @@ fn judge_live(
         .into_iter()
         .collect();
     let stop = StopHandle::default();
-    super::live::install_interrupt(&stop, ui);
+    super::progress::install_interrupt(&stop, ui);
     let bars = Arc::new(Bars::verdicts_only(ui));
     let mut source = LiveJudge::new(
         ds,

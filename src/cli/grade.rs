@@ -4,12 +4,20 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::args::{judge_side, HttpArgs, JudgeArgs};
+use super::progress::{finish, run_live};
 use super::{formats, print_diagnostics, DataArgs, MissingPolicy, Ui};
+use crate::answers::Answer;
 use crate::answers::AnswerFiles;
 use crate::dataset::load;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::report::table;
-use crate::run::{self, GradeJob};
+use crate::run::pipeline::Plan;
+use crate::run::{self, GradeJob, LiveJob, ReportSettings};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 #[derive(Debug, Args)]
 pub struct GradeArgs {
@@ -20,9 +28,9 @@ pub struct GradeArgs {
     #[arg(long)]
     pub model: Option<String>,
     #[command(flatten)]
-    pub judge: super::live::JudgeArgs,
+    pub judge: super::args::JudgeArgs,
     #[command(flatten)]
-    pub http: super::live::HttpArgs,
+    pub http: super::args::HttpArgs,
     /// Score from verdicts decided elsewhere (JSONL: question_id, model, sample, criterion_id, met).
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
@@ -49,7 +57,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         && (a.judge.judge_model.is_some()
             || matches!(
                 a.judge.judge,
-                Some(super::live::JudgeArg::Llm | super::live::JudgeArg::Hybrid)
+                Some(super::args::JudgeArg::Llm | super::args::JudgeArg::Hybrid)
             ));
     if with_model {
         return grade_with_model(a, ui, command, ds, skipped_data, &dir);
@@ -94,7 +102,7 @@ fn grade_with_model(
         return Err(Error::Input(diags));
     }
     print_diagnostics(ui, &diags, 50);
-    super::live::grade_with_judge(
+    grade_with_judge(
         ds,
         skipped_data + diags.len(),
         answers,
@@ -107,4 +115,56 @@ fn grade_with_model(
         ui,
         command,
     )
+}
+
+/// `kasauti grade --judge llm|hybrid`: judge saved answers with a judge model, resumably.
+#[allow(clippy::too_many_arguments)]
+fn grade_with_judge(
+    ds: Dataset,
+    skipped: usize,
+    answers: Vec<Answer>,
+    answer_files: Vec<PathBuf>,
+    judge: &JudgeArgs,
+    http: &HttpArgs,
+    dir: &Path,
+    missing: MissingPolicy,
+    format: &[String],
+    ui: &Ui,
+    command: &[String],
+) -> Result<i32> {
+    let (kind, side) = judge_side(judge, None, "OPENAI_API_KEY")?;
+    let plan = Plan {
+        model: None,
+        judge: Some(kind),
+        judge_side: side,
+        shard: None,
+    };
+    let mut settings = BTreeMap::new();
+    settings.insert("command".into(), json!("grade"));
+    settings.insert("judge".into(), json!(kind.as_str()));
+    settings.insert("missing".into(), json!(missing.as_str()));
+    http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.to_path_buf(),
+        plan,
+        answers: Some(answers),
+        answer_files,
+        client: http.config()?,
+        settings,
+        prices: [
+            None,
+            None,
+            judge.judge_price_prompt,
+            judge.judge_price_completion,
+        ],
+        command: command.to_vec(),
+        report: Some(ReportSettings {
+            missing_zero: missing == MissingPolicy::Zero,
+            skipped_invalid: skipped,
+            tokens: Default::default(),
+            formats: super::formats(format),
+        }),
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, dir))
 }

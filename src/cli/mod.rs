@@ -4,10 +4,12 @@
 // not for rustdoc.
 #![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
+mod args;
 mod calibrate;
 mod compare;
 mod grade;
 mod live;
+mod progress;
 mod report;
 mod validate;
 
