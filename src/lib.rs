@@ -39,5 +39,6 @@ pub mod report;
 pub mod run;
 pub mod stats;
 pub mod text;
+pub mod util;
 
 pub use error::{Diagnostic, Error, Result};

@@ -281,7 +281,15 @@ fn usage_errors_exit_2() {
             &mini_r(),
         ],
     );
-    expect_error(&o, 1, &["does-not-exist.jsonl"]);
+    expect_error(
+        &o,
+        2,
+        &[
+            "error: cannot read",
+            "does-not-exist.jsonl",
+            "check the path",
+        ],
+    );
     let o = kasauti(dir.path(), &["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }

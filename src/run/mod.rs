@@ -97,7 +97,7 @@ pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let p = dir.join(MANIFEST);
-    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    let bytes = std::fs::read(&p).map_err(|e| Error::unreadable(&p, e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::Input(vec![Diagnostic::error(
             &p,
@@ -121,7 +121,7 @@ pub fn write_dataset(dir: &Path, ds: &Dataset) -> Result<()> {
 /// Reads a run's dataset snapshot.
 pub fn read_dataset(dir: &Path) -> Result<Dataset> {
     let p = dir.join(DATASET);
-    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    let bytes = std::fs::read(&p).map_err(|e| Error::unreadable(&p, e))?;
     let loaded = load_from_bytes(vec![(p, bytes)], Vec::new());
     let (ds, _, _) = loaded.into_dataset(false)?;
     Ok(ds)
