@@ -44,6 +44,8 @@ pub struct AnswerFiles {
     lines: Vec<RawLine>,
     /// Items read from the current file so far (an empty file is an error).
     in_file: usize,
+    /// When set (by an interrupt), reading ends at the next batch as if the files had ended.
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl AnswerFiles {
@@ -68,7 +70,23 @@ impl AnswerFiles {
             reader: None,
             lines: Vec::new(),
             in_file: 0,
+            stop: None,
         })
+    }
+
+    /// Ends reading at the next batch once `flag` is set: an interrupted run grades what it has
+    /// in hand and stops, with every line it wrote whole.
+    pub fn stop_on(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.stop = Some(flag);
+    }
+
+    /// Whether reading was ended by the stop flag before the files ended.
+    pub fn stopped(&self) -> bool {
+        self.current < self.paths.len()
+            && self
+                .stop
+                .as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     fn model_for(&self, file: usize) -> String {
@@ -85,7 +103,7 @@ impl AnswerFiles {
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<Result<Located, Diagnostic>>> {
         use rayon::prelude::*;
         loop {
-            if self.current >= self.paths.len() {
+            if self.current >= self.paths.len() || self.stopped() {
                 return Ok(Vec::new());
             }
             let path = self.paths[self.current].clone();

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 use serde_json::json;
@@ -32,6 +34,9 @@ pub struct GradeArgs {
     /// Run directory (default: runs/<date>-<time>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace what --out holds (another run's files), instead of refusing.
+    #[arg(long)]
+    pub overwrite: bool,
     /// How missing answers, failed items and null verdicts enter means.
     #[arg(long, value_enum, default_value = "exclude")]
     pub missing: MissingPolicy,
@@ -48,7 +53,6 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
-    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let with_model = a.verdicts.is_none()
         && (a.judge.judge_model.is_some()
             || matches!(
@@ -56,17 +60,72 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
                 Some(super::live::JudgeArg::Llm | super::live::JudgeArg::Hybrid)
             ));
     if with_model {
+        let dir = a.out.clone().unwrap_or_else(run::default_dir);
         return grade_with_model(a, ui, command, ds, skipped_data, &dir);
     }
-    run::create_dir(&dir)?;
-    // Grading from files is deterministic and fast, so a rerun starts the file afresh.
-    let grades_path = dir.join(run::GRADES);
-    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
     let mut files = if a.answers.is_empty() {
         None
     } else {
         Some(AnswerFiles::open(&a.answers, a.model.clone())?)
     };
+    let answer_files = files.as_ref().map(|f| f.paths.clone()).unwrap_or_default();
+    let mut settings = BTreeMap::new();
+    settings.insert(
+        "judge".into(),
+        json!(if a.verdicts.is_some() {
+            "verdicts"
+        } else {
+            "rules"
+        }),
+    );
+    settings.insert("missing".into(), json!(a.missing.as_str()));
+    settings.insert("skip_invalid".into(), json!(a.data.skip_invalid));
+    if let Some(m) = &a.model {
+        settings.insert("model".into(), json!(m));
+    }
+    let mut stamped = answer_files.clone();
+    stamped.extend(a.verdicts.clone());
+    settings.insert(
+        "input_files".into(),
+        json!(run::guard::file_stamps(&stamped)),
+    );
+    let mut manifest = Manifest {
+        kasauti_version: env!("CARGO_PKG_VERSION").into(),
+        command: command.to_vec(),
+        settings,
+        inputs: Inputs {
+            answer_files,
+            verdict_file: a.verdicts.clone(),
+            ..Inputs::for_dataset(&ds)
+        },
+        started_at: started,
+        finished_at: None,
+        counts: BTreeMap::new(),
+        tokens: BTreeMap::new(),
+    };
+    let given_out = a.out.is_some();
+    let dir = a.out.clone().unwrap_or_else(run::default_dir);
+    match run::guard::prepare_for_grading(&dir, &manifest, a.overwrite)? {
+        run::guard::Found::SameJob => ui.note(&format!(
+            "{} holds this grading run already (same inputs and settings): grading it again",
+            dir.display()
+        )),
+        run::guard::Found::Replaced => ui.note(&format!(
+            "--overwrite: replacing the run in {}",
+            dir.display()
+        )),
+        run::guard::Found::Nothing => {}
+    }
+    // Written first, so a run killed part way still says what it was; a rerun of the same
+    // command then grades it again (rule grading is deterministic, so the grades come out the
+    // same) instead of refusing the folder.
+    run::write_manifest(&dir, &manifest)?;
+    let grades_path = dir.join(run::GRADES);
+    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
+    let interrupted = install_interrupt(ui);
+    if let Some(f) = files.as_mut() {
+        f.stop_on(interrupted.clone());
+    }
     let bar = ui.bar(None, "grading");
     let graded: Result<Outcome> = match &a.verdicts {
         Some(v) => grade_verdicts(&ds, v, files.as_mut(), &mut sink, &bar),
@@ -83,36 +142,25 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             drop(sink);
             // Nothing half-done is left looking like a result.
             let _ = std::fs::remove_file(&grades_path);
+            let _ = std::fs::remove_file(dir.join(run::MANIFEST));
             return Err(e);
         }
     };
+    let stopped = files.as_ref().is_some_and(|f| f.stopped());
     bar.finish();
     clock.lap("load and grade");
     sink.flush()?;
     drop(sink);
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 && !a.data.skip_invalid {
+    if errors > 0 && !a.data.skip_invalid && !stopped {
         // Nothing half-done is left looking like a result.
         let _ = std::fs::remove_file(&grades_path);
+        let _ = std::fs::remove_file(dir.join(run::MANIFEST));
         return Err(Error::Input(outcome.diagnostics));
     }
     print_diagnostics(ui, &outcome.diagnostics, 50);
     let skipped = skipped_data + outcome.skipped;
 
-    let mut settings = BTreeMap::new();
-    settings.insert(
-        "judge".into(),
-        json!(if a.verdicts.is_some() {
-            "verdicts"
-        } else {
-            "rules"
-        }),
-    );
-    settings.insert("missing".into(), json!(a.missing.as_str()));
-    settings.insert("skip_invalid".into(), json!(a.data.skip_invalid));
-    if let Some(m) = &a.model {
-        settings.insert("model".into(), json!(m));
-    }
     let items = &outcome.records.items;
     let mut counts = BTreeMap::new();
     counts.insert("questions".into(), ds.len() as u64);
@@ -126,20 +174,9 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         items.iter().filter(|i| !i.failed && !i.complete).count() as u64,
     );
     counts.insert("skipped_invalid".into(), skipped as u64);
-    let manifest = Manifest {
-        kasauti_version: env!("CARGO_PKG_VERSION").into(),
-        command: command.to_vec(),
-        settings,
-        inputs: Inputs {
-            answer_files: files.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
-            verdict_file: a.verdicts.clone(),
-            ..Inputs::for_dataset(&ds)
-        },
-        started_at: started,
-        finished_at: Some(run::now()),
-        counts,
-        tokens: BTreeMap::new(),
-    };
+    manifest.counts = counts;
+    // An interrupted run is not finished: run.json says so by having no end time.
+    manifest.finished_at = (!stopped).then(run::now);
     run::write_manifest(&dir, &manifest)?;
     // The dataset snapshot is written beside the statistics (nothing in them reads it).
     let problems = std::thread::scope(|scope| -> Result<bool> {
@@ -161,7 +198,57 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     })?;
     clock.lap("statistics and reports");
     ui.note(&format!("run directory: {}", dir.display()));
+    if stopped {
+        let mut again: Vec<String> = command.to_vec();
+        if !given_out {
+            again.extend(["--out".to_string(), dir.display().to_string()]);
+        }
+        ui.note(&format!(
+            "interrupted: {} answer(s) graded and saved, with reports for them; to grade them all, run again:\n  {}",
+            outcome.records.items.len(),
+            shell_words(&again)
+        ));
+        return Ok(130);
+    }
     Ok(if problems { 1 } else { 0 })
+}
+
+/// The first Ctrl-C sets the returned flag: reading stops, the answers in hand are graded and
+/// written, then run.json and the reports. A second Ctrl-C quits at once (every line written
+/// so far is whole, and a rerun grades the run again).
+fn install_interrupt(ui: &Ui) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let quiet = ui.quiet;
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        if !quiet {
+            eprintln!(
+                "\nstopping: grading the answers in hand and saving (Ctrl-C again to quit at once)"
+            );
+        }
+    });
+    flag
+}
+
+/// A command line that a POSIX shell reads back as the same words.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads every answer (they are few next to what a judge model costs) and judges them with the

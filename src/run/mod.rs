@@ -13,6 +13,8 @@ use crate::grade::{Grade, Records};
 use crate::jsonl::{JsonlWriter, LineReader};
 use crate::report::Tokens;
 
+pub mod guard;
+
 pub const MANIFEST: &str = "run.json";
 pub const DATASET: &str = "dataset.jsonl";
 pub const GRADES: &str = "grades.jsonl";
@@ -78,11 +80,29 @@ pub fn now() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// `runs/<date>-<time>` (UTC), the default `--out`.
+/// `runs/<date>-<time>` (UTC), the default `--out`, created here so that it is this run's alone:
+/// when two runs start in the same second, the second gets `…-2` (and so on), never the first's
+/// folder.
 pub fn default_dir() -> PathBuf {
     let t = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
-    PathBuf::from("runs").join(t.format(&fmt).unwrap_or_else(|_| "run".into()))
+    let base = PathBuf::from("runs").join(t.format(&fmt).unwrap_or_else(|_| "run".into()));
+    if std::fs::create_dir_all("runs").is_err() {
+        // Whoever writes into it next reports why it cannot be created.
+        return base;
+    }
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            PathBuf::from(format!("{}-{n}", base.display()))
+        };
+        match std::fs::create_dir(&candidate) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            _ => return candidate,
+        }
+    }
+    base
 }
 
 /// Creates the directory (and parents).
