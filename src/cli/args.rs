@@ -184,8 +184,25 @@ fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn key_from(var: &str) -> Option<Secret> {
-    env_nonempty(var).map(|k| Secret::new(k.trim()))
+/// The API key in `var`, if set. A key that cannot be sent in an HTTP header (a line break from
+/// a copied file, a control character, non-ASCII text) is a credentials error at once, before any
+/// request, rather than a failure of every request after its retries.
+fn key_from(var: &str) -> Result<Option<Secret>> {
+    let Some(k) = env_nonempty(var) else {
+        return Ok(None);
+    };
+    let k = k.trim();
+    if let Some(bad) = k.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        let what = match bad {
+            '\n' | '\r' => "a line break".to_string(),
+            c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+            c => format!("a non-ASCII character (U+{:04X})", c as u32),
+        };
+        return Err(crate::error::Error::Credentials(format!(
+            "the API key in ${var} contains {what}, which cannot be sent in an HTTP header; set the variable to the key alone"
+        )));
+    }
+    Ok(Some(Secret::new(k)))
 }
 
 fn base_url(given: Option<&str>) -> String {
@@ -214,7 +231,7 @@ pub(super) fn model_side(m: &ModelArgs) -> Result<ModelSide> {
         return Err(super::usage("--temperature must be a number >= 0"));
     }
     Ok(ModelSide {
-        endpoint: Endpoint::new(&url, key_from(&m.api_key_env), &m.api_key_env),
+        endpoint: Endpoint::new(&url, key_from(&m.api_key_env)?, &m.api_key_env),
         model: m.model.clone(),
         params: GenParams {
             temperature: m.temperature,
@@ -275,7 +292,7 @@ pub(super) fn judge_side(
     Ok((
         kind,
         Some(JudgeSide {
-            endpoint: Endpoint::new(&url, key_from(&env), &env),
+            endpoint: Endpoint::new(&url, key_from(&env)?, &env),
             model,
             mode,
             template,

@@ -1,6 +1,8 @@
 //! `kasauti grade`: grade saved answers offline (rule judge) or from recorded verdicts.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 
@@ -13,6 +15,7 @@ use crate::dataset::load;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::report::table;
+use crate::run::guard::Found;
 use crate::run::pipeline::Plan;
 use crate::run::{self, GradeJob, LiveJob, ReportSettings};
 use serde_json::json;
@@ -37,6 +40,9 @@ pub struct GradeArgs {
     /// Run directory (default: runs/<date>-<time>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace what --out holds (another run's files), instead of refusing.
+    #[arg(long)]
+    pub overwrite: bool,
     /// How missing answers, failed items and null verdicts enter means.
     #[arg(long, value_enum, default_value = "exclude")]
     pub missing: MissingPolicy,
@@ -47,12 +53,12 @@ pub struct GradeArgs {
     pub data: DataArgs,
 }
 
+/// `kasauti grade`.
 pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let clock = super::Stopwatch::start();
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
-    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let with_model = a.verdicts.is_none()
         && (a.judge.judge_model.is_some()
             || matches!(
@@ -60,8 +66,11 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
                 Some(super::args::JudgeArg::Llm | super::args::JudgeArg::Hybrid)
             ));
     if with_model {
+        let dir = a.out.clone().unwrap_or_else(run::default_dir);
         return grade_with_model(a, ui, command, ds, skipped_data, &dir);
     }
+    let given_out = a.out.is_some();
+    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let job = GradeJob {
         answers: a.answers.clone(),
         model: a.model.clone(),
@@ -72,16 +81,79 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         skipped_data,
         formats: formats(&a.format),
         command: command.to_vec(),
+        overwrite: a.overwrite,
+        stop: Some(install_interrupt(ui)),
     };
     let bar = ui.bar(None, "grading");
     let graded = run::grade_answers(&ds, &job, &bar);
     bar.finish();
     let graded = graded?;
+    match graded.found {
+        Found::SameJob => ui.note(&format!(
+            "{} holds this grading run already (same inputs and settings): grading it again",
+            dir.display()
+        )),
+        Found::Replaced => ui.note(&format!(
+            "--overwrite: replacing the run in {}",
+            dir.display()
+        )),
+        Found::Nothing => {}
+    }
     print_diagnostics(ui, &graded.diagnostics, 50);
     ui.out(&table::language_table(&graded.report, ui.color));
     clock.lap("grade and report");
     ui.note(&format!("run directory: {}", dir.display()));
+    if graded.stopped {
+        let mut again: Vec<String> = command.to_vec();
+        if !given_out {
+            again.extend(["--out".to_string(), dir.display().to_string()]);
+        }
+        ui.note(&format!(
+            "interrupted: {} answer(s) graded and saved, with reports for them; to grade them all, run again:\n  {}",
+            graded.graded,
+            shell_words(&again)
+        ));
+        return Ok(130);
+    }
     Ok(if graded.report.has_problems() { 1 } else { 0 })
+}
+
+/// The first Ctrl-C sets the returned flag: reading stops, the answers in hand are graded and
+/// written, then run.json and the reports. A second Ctrl-C quits at once (every line written
+/// so far is whole, and a rerun grades the run again).
+fn install_interrupt(ui: &Ui) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let quiet = ui.quiet;
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        if !quiet {
+            eprintln!(
+                "\nstopping: grading the answers in hand and saving (Ctrl-C again to quit at once)"
+            );
+        }
+    });
+    flag
+}
+
+/// A command line that a POSIX shell reads back as the same words.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads every answer (they are few next to what a judge model costs) and judges them with the

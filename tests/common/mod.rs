@@ -9,15 +9,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file of the real public data beside the project (`../shared/data`), failing clearly when
-/// it is missing.
-pub fn shared_data(rel: &str) -> PathBuf {
-    let p = root().join("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "test data missing: {} (the shared data folder must sit beside the project)",
-        p.display()
-    );
+/// A file of the real public data kept in `tests/data` (see its README for provenance),
+/// failing clearly when it is missing.
+pub fn test_data(rel: &str) -> PathBuf {
+    let p = root().join("tests/data").join(rel);
+    assert!(p.exists(), "test data missing: {}", p.display());
     p
 }
 
