@@ -152,59 +152,61 @@ pub fn grade_files(
             let mut judged = spare_vec_rx.try_recv().unwrap_or_default();
             batch
                 .into_par_iter()
-                .map_init(Scratch::default, |scratch, item| {
-                    let loc = item?;
-                    let Some(qi) = dataset.position(&loc.answer.question_id) else {
-                        if dataset.is_deselected(&loc.answer.question_id) {
-                            return Ok(None);
-                        }
-                        return Err(Diagnostic::error(
-                            &paths_ref[loc.file as usize],
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!(
-                                "answer to unknown question `{}`",
-                                crate::jsonl::truncate(&loc.answer.question_id, 80)
-                            ),
-                        ));
-                    };
-                    let q = &dataset.questions[qi as usize];
-                    let Some(text) = loc.answer.answer.as_deref() else {
-                        return Ok(Some(Judged {
-                            loc,
-                            question: qi,
-                            graded: None,
-                        }));
-                    };
-                    let mut codes = Vec::with_capacity(q.rubric.len());
-                    judge.judge_now(qi, text, scratch, &mut |_, met| {
-                        codes.push(match met {
+                .map_init(
+                    || (Scratch::default(), Vec::new()),
+                    |(scratch, met), item| {
+                        let loc = item?;
+                        let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                            if dataset.is_deselected(&loc.answer.question_id) {
+                                return Ok(None);
+                            }
+                            return Err(Diagnostic::error(
+                                &paths_ref[loc.file as usize],
+                                Some(loc.line),
+                                Some("question_id"),
+                                format!(
+                                    "answer to unknown question `{}`",
+                                    crate::jsonl::truncate(&loc.answer.question_id, 80)
+                                ),
+                            ));
+                        };
+                        let q = &dataset.questions[qi as usize];
+                        let Some(text) = loc.answer.answer.as_deref() else {
+                            return Ok(Some(Judged {
+                                loc,
+                                question: qi,
+                                graded: None,
+                            }));
+                        };
+                        let mut codes = Vec::with_capacity(q.rubric.len());
+                        judge.judge_now(qi, text, scratch, met);
+                        codes.extend(met.iter().map(|m| match m {
                             Some(true) => code::MET,
                             Some(false) => code::NOT_MET,
                             None => code::UNJUDGED,
-                        })
-                    });
-                    let line = RuleGradeLine {
-                        model: &loc.answer.model,
-                        question: q,
-                        sample: loc.answer.sample,
-                        codes: &codes,
-                    };
-                    let (score, _, _, complete) = line.score();
-                    let text = serde_json::to_string(&line).map_err(|e| {
-                        Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
-                    })?;
-                    Ok(Some(Judged {
-                        loc,
-                        question: qi,
-                        graded: Some(GradedLine {
-                            codes,
-                            score,
-                            complete,
-                            line: text,
-                        }),
-                    }))
-                })
+                        }));
+                        let line = RuleGradeLine {
+                            model: &loc.answer.model,
+                            question: q,
+                            sample: loc.answer.sample,
+                            codes: &codes,
+                        };
+                        let (score, _, _, complete) = line.score();
+                        let text = serde_json::to_string(&line).map_err(|e| {
+                            Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
+                        })?;
+                        Ok(Some(Judged {
+                            loc,
+                            question: qi,
+                            graded: Some(GradedLine {
+                                codes,
+                                score,
+                                complete,
+                                line: text,
+                            }),
+                        }))
+                    },
+                )
                 .collect_into_vec(&mut judged);
             if jtx.send(judged).is_err() {
                 break;
