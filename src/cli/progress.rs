@@ -19,6 +19,14 @@ pub(super) struct Bars {
 }
 
 impl Bars {
+    /// No bars (nothing is judged live).
+    pub(super) fn none() -> Bars {
+        Bars {
+            answers: super::Bar(None),
+            verdicts: super::Bar(None),
+        }
+    }
+
     /// Only the verdicts bar (judging without asking a model for answers).
     pub(super) fn verdicts_only(ui: &Ui) -> Bars {
         Bars {
