@@ -5,13 +5,13 @@
 //! Needs Debian's `chromium` package (or `KASAUTI_CHROMIUM=/path/to/chrome`); `.ci/run` installs
 //! it. Without it the test prints that it was skipped, except under `CI=true`, where it fails.
 
-mod reports_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::*;
 use regex::Regex;
-use reports_support::*;
 use serde_json::Value;
 
 /// Says that the browser part was skipped; under `CI=true` a missing browser is a failure, so CI
@@ -114,7 +114,7 @@ fn report_html_renders_in_chromium() {
     args.extend(bundled_data_args());
     args.extend(["--out".to_string(), run.display().to_string()]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    ok(&kasauti(&repo(), &argv));
+    ok(&kasauti(&root(), &argv));
     let html_path = run.join("report.html");
     let html = std::fs::read_to_string(&html_path).expect("grade writes report.html by default");
     let report: Value =
