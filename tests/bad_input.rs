@@ -155,7 +155,9 @@ fn ten_megabyte_lines() {
     .unwrap();
     let o = grade_answers(dir.path(), &p, &["-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // A 10 MB line of garbage is an error that does not echo the line.
+    // A 10 MB line of garbage is an error that does not echo the line. (Into a new folder: the
+    // first run's folder is not replaced by a run of other answers.)
+    std::fs::remove_dir_all(dir.path().join("run")).unwrap();
     let p = dir.path().join("garbage.jsonl");
     std::fs::write(
         &p,
@@ -290,7 +292,15 @@ fn usage_errors_exit_2() {
             &mini_r(),
         ],
     );
-    expect_error(&o, 1, &["does-not-exist.jsonl"]);
+    expect_error(
+        &o,
+        2,
+        &[
+            "error: cannot read",
+            "does-not-exist.jsonl",
+            "check the path",
+        ],
+    );
     let o = kasauti(dir.path(), &["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }

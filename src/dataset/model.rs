@@ -208,6 +208,7 @@ impl Dataset {
 
     /// SHA-256 over the files of one kind, in path order (empty string when there are none).
     pub fn digest(&self, kind: &str) -> String {
+        use crate::util::hex;
         use sha2::{Digest, Sha256};
         let mut files: Vec<&SourceFile> = self.sources.iter().filter(|s| s.kind == kind).collect();
         if files.is_empty() {
@@ -220,15 +221,4 @@ impl Dataset {
         }
         hex(&h.finalize())
     }
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }

@@ -122,6 +122,12 @@ impl Scratch {
     pub fn normalized(&self) -> &str {
         &self.toks.text
     }
+
+    /// The explanation of every criterion of the answer judged last, in rubric order (empty
+    /// for criteria without a check).
+    pub fn explanations(&self) -> &[String] {
+        &self.explanations
+    }
 }
 
 /// Reusable buffers for judging, one per worker thread.
@@ -135,7 +141,8 @@ pub struct Scratch {
     echoed: Vec<bool>,
     hashes: Vec<u64>,
     covered: Vec<bool>,
-    explanation: String,
+    /// The explanation of every criterion of the answer judged last (empty where unjudged).
+    explanations: Vec<String>,
     /// Why phrase and number checks earn nothing in this answer, if they don't.
     gamed: Option<String>,
 }
@@ -323,18 +330,23 @@ impl CompiledRubric {
         mut emit: impl FnMut(usize, Option<bool>, &str),
     ) {
         self.prepare(answer, scratch);
+        let mut whys = std::mem::take(&mut scratch.explanations);
+        whys.clear();
         for (i, c) in self.checks.iter().enumerate() {
             match c {
                 Some(c) => {
-                    let mut why = std::mem::take(&mut scratch.explanation);
-                    why.clear();
+                    let mut why = String::new();
                     let met = self.eval(c, answer, scratch, &mut why);
                     emit(i, Some(met), &why);
-                    scratch.explanation = why;
+                    whys.push(why);
                 }
-                None => emit(i, None, ""),
+                None => {
+                    emit(i, None, "");
+                    whys.push(String::new());
+                }
             }
         }
+        scratch.explanations = whys;
     }
 
     /// Phrase occurrences and numbers of the tokens in `s`.

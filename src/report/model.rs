@@ -8,24 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
 use crate::grade::{code, Records};
-use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, RESAMPLES};
-
-/// Token counts and cost of one side (the model answering, or the judge).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenCount {
-    pub prompt: u64,
-    pub completion: u64,
-    pub requests: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-}
-
-/// Tokens for the model and its judge, apart.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Tokens {
-    pub model: TokenCount,
-    pub judge: TokenCount,
-}
+use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, Tokens, RESAMPLES};
 
 /// One item left out of means, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +82,15 @@ pub struct Report {
     /// Input lines skipped under `--skip-invalid`.
     pub skipped_invalid: usize,
     pub models: BTreeMap<String, ModelReport>,
+}
+
+impl Report {
+    /// Whether any model has incomplete grades or failed items (worth exit code 1).
+    pub fn has_problems(&self) -> bool {
+        self.models
+            .values()
+            .any(|m| m.coverage.incomplete > 0 || m.coverage.failed > 0)
+    }
 }
 
 /// Options for building a report.

@@ -137,7 +137,7 @@ pub fn language_table(report: &Report, color: bool) -> String {
     s
 }
 
-impl Exporter for Table {
+impl Exporter<ReportInput<'_>> for Table {
     fn name(&self) -> &'static str {
         "table"
     }

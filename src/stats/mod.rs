@@ -13,6 +13,12 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+pub mod agreement;
+pub mod compare;
+mod tokens;
+
+pub use tokens::{TokenCount, Tokens};
+
 /// Number of bootstrap resamples (simple-evals uses 1000).
 pub const RESAMPLES: usize = 1000;
 
