@@ -15,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dir: dir.clone(),
         skipped_data: skipped,
         formats: vec!["json".into(), "md".into(), "html".into()],
+        // A scratch folder: whatever an earlier run left there is replaced.
+        overwrite: true,
         ..GradeJob::default()
     };
     // `()` is the progress reporter that reports nothing.

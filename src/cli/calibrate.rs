@@ -7,18 +7,15 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::live::{Bars, HttpArgs, JudgeArg, JudgeArgs};
+use super::args::{HttpArgs, JudgeArg, JudgeArgs};
+use super::progress::Bars;
 use super::{formats, print_diagnostics, DataArgs, Ui};
-use crate::dataset::labels::{read_labels, LabelledItem};
-use crate::dataset::{load, Dataset};
+use crate::dataset::labels::LabelledItem;
+use crate::dataset::load;
 use crate::error::{Error, Result};
 use crate::http::StopHandle;
-use crate::judge::{JudgeKind, JudgeSide};
 use crate::report::calibration::{calibration_exporter, table};
-use crate::report::write_exports;
-use crate::run::calibrate::{write_verdicts, LiveJudge, RecordedVerdicts, VerdictSource};
-use crate::run::pipeline as live;
-use crate::stats::agreement::calibrate;
+use crate::run::calibrate::{calibrate_labels, CalibrateJob, JudgeVerdicts, LiveVerdicts};
 
 #[derive(Debug, Args)]
 #[command(
@@ -55,91 +52,52 @@ pub struct CalibrateArgs {
     pub data: DataArgs,
 }
 
+/// `kasauti calibrate`.
 pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     let fmts = formats(&a.format);
     // Checked before anything is loaded, so a typo fails fast.
-    let mut exporters = Vec::new();
     for f in &fmts {
-        exporters.extend(calibration_exporter(f)?);
+        calibration_exporter(f)?;
     }
     // Judge options are checked before anything is loaded, so a bad template or URL fails fast.
-    let live_judge = match &a.verdicts {
-        Some(_) => None,
+    let verdicts = match &a.verdicts {
+        Some(v) => JudgeVerdicts::Recorded(v.clone()),
         None => {
             let mut j = a.judge.clone();
             // Calibration measures the judge model itself unless told otherwise.
             if j.judge.is_none() {
                 j.judge = Some(JudgeArg::Llm);
             }
-            let (kind, side) = super::live::judge_side(&j, None)?;
-            Some((kind, side, a.http.config()?))
+            let (kind, side) = super::args::judge_side(&j, None)?;
+            JudgeVerdicts::Live {
+                kind,
+                side,
+                client: a.http.config()?,
+            }
         }
     };
+    let live = matches!(verdicts, JudgeVerdicts::Live { .. });
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, _) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 20);
-    let items = read_labels(&a.labels, &ds)?;
-    let (verdicts, name) = match (&a.verdicts, live_judge) {
-        (Some(v), _) => {
-            let mut source = RecordedVerdicts {
-                path: v.clone(),
-                skip_questions: ds.deselected.clone(),
-            };
-            (source.verdicts(&items)?, source.name())
-        }
-        (None, Some((kind, side, client))) => {
-            judge_live(a, ui, Arc::new(ds), &items, kind, side, client)?
-        }
-        (None, None) => {
-            return Err(Error::Usage(
-                "give --verdicts FILE or --judge-model MODEL".into(),
-            ))
-        }
+    let job = CalibrateJob {
+        labels: a.labels.clone(),
+        verdicts,
+        save_verdicts: a.save_verdicts.clone(),
+        formats: fmts.clone(),
+        out: a.out.clone().unwrap_or_else(|| PathBuf::from(".")),
     };
-    let cal = calibrate(&items, &verdicts, &a.labels.display().to_string(), &name);
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
-    if fmts.iter().any(|f| f == "table") {
-        ui.out(&table(&cal, ui.color));
-    }
-    write_exports(&out, &exporters, &cal)?;
-    Ok(0)
-}
-
-/// Runs the judge on every labelled item, prints what it cost and which items stayed undecided,
-/// and saves the verdicts when asked. Returns one verdict per item and the judge's name.
-fn judge_live(
-    a: &CalibrateArgs,
-    ui: &Ui,
-    ds: Arc<Dataset>,
-    items: &[LabelledItem],
-    kind: JudgeKind,
-    side: Option<JudgeSide>,
-    client: crate::http::ClientConfig,
-) -> Result<(Vec<Option<bool>>, String)> {
-    let secrets = side
-        .as_ref()
-        .and_then(|j| j.endpoint.key.clone())
-        .into_iter()
-        .collect();
     let stop = StopHandle::default();
-    super::live::install_interrupt(&stop, ui);
-    let bars = Arc::new(Bars::verdicts_only(ui));
-    let mut source = LiveJudge::new(
-        ds,
-        kind,
-        side,
-        live::Setup {
-            client,
-            secrets,
-            stop,
-            progress: bars.clone(),
-            grace: live::GRACE,
-        },
-    );
-    let result = source.verdicts(items);
+    let bars = Arc::new(if live {
+        super::progress::install_interrupt(&stop, ui);
+        Bars::verdicts_only(ui)
+    } else {
+        Bars::none()
+    });
+    let result = calibrate_labels(Arc::new(ds), &job, stop, bars.clone());
     bars.finish();
-    let verdicts = match result {
-        Ok(v) => v,
+    let done = match result {
+        Ok(d) => d,
         Err(Error::Interrupted) => {
             // Printed even with -q: without it the user cannot know how to continue.
             eprintln!(
@@ -150,7 +108,19 @@ fn judge_live(
         }
         Err(e) => return Err(e),
     };
-    let o = &source.outcome;
+    if let Some(l) = &done.live {
+        report_live(a, ui, &done.items, l);
+    }
+    if fmts.iter().any(|f| f == "table") {
+        ui.out(&table(&done.calibration, ui.color));
+    }
+    Ok(0)
+}
+
+/// Prints what the live judge cost, which items it left undecided, and where its verdicts were
+/// saved.
+fn report_live(a: &CalibrateArgs, ui: &Ui, items: &[LabelledItem], l: &LiveVerdicts) {
+    let o = &l.outcome;
     let mut s = format!(
         "judge: {} labelled item(s), {} request(s) sent, {} retried, {} from the cache",
         items.len(),
@@ -176,7 +146,7 @@ fn judge_live(
     ui.note(&s);
     let undecided: Vec<(&LabelledItem, &crate::judge::Verdict)> = items
         .iter()
-        .zip(&source.details)
+        .zip(&l.details)
         .filter(|(_, v)| v.met.is_none())
         .collect();
     if !undecided.is_empty() {
@@ -201,15 +171,10 @@ fn judge_live(
         }
     }
     if let Some(path) = &a.save_verdicts {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::run::create_dir(dir)?;
-        }
-        write_verdicts(path, items, &source.details)?;
         ui.note(&format!(
             "verdicts saved to {} (score them again with --verdicts {})",
             path.display(),
             path.display()
         ));
     }
-    Ok((verdicts, source.name()))
 }

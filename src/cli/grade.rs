@@ -1,15 +1,26 @@
 //! `kasauti grade`: grade saved answers offline (rule judge) or from recorded verdicts.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 
+use super::args::{judge_side, HttpArgs, JudgeArgs};
+use super::progress::{finish, run_live};
 use super::{formats, print_diagnostics, DataArgs, MissingPolicy, Ui};
+use crate::answers::Answer;
 use crate::answers::AnswerFiles;
 use crate::dataset::load;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::report::table;
-use crate::run::{self, GradeJob};
+use crate::run::guard::Found;
+use crate::run::pipeline::Plan;
+use crate::run::{self, GradeJob, LiveJob, ReportSettings};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 #[derive(Debug, Args)]
 pub struct GradeArgs {
@@ -20,15 +31,18 @@ pub struct GradeArgs {
     #[arg(long)]
     pub model: Option<String>,
     #[command(flatten)]
-    pub judge: super::live::JudgeArgs,
+    pub judge: super::args::JudgeArgs,
     #[command(flatten)]
-    pub http: super::live::HttpArgs,
+    pub http: super::args::HttpArgs,
     /// Score from verdicts decided elsewhere (JSONL: question_id, model, sample, criterion_id, met).
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
     /// Run directory (default: runs/<date>-<time>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace what --out holds (another run's files), instead of refusing.
+    #[arg(long)]
+    pub overwrite: bool,
     /// How missing answers, failed items and null verdicts enter means.
     #[arg(long, value_enum, default_value = "exclude")]
     pub missing: MissingPolicy,
@@ -39,21 +53,24 @@ pub struct GradeArgs {
     pub data: DataArgs,
 }
 
+/// `kasauti grade`.
 pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let clock = super::Stopwatch::start();
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
-    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let with_model = a.verdicts.is_none()
         && (a.judge.judge_model.is_some()
             || matches!(
                 a.judge.judge,
-                Some(super::live::JudgeArg::Llm | super::live::JudgeArg::Hybrid)
+                Some(super::args::JudgeArg::Llm | super::args::JudgeArg::Hybrid)
             ));
     if with_model {
+        let dir = a.out.clone().unwrap_or_else(run::default_dir);
         return grade_with_model(a, ui, command, ds, skipped_data, &dir);
     }
+    let given_out = a.out.is_some();
+    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let job = GradeJob {
         answers: a.answers.clone(),
         model: a.model.clone(),
@@ -64,16 +81,79 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         skipped_data,
         formats: formats(&a.format),
         command: command.to_vec(),
+        overwrite: a.overwrite,
+        stop: Some(install_interrupt(ui)),
     };
     let bar = ui.bar(None, "grading");
     let graded = run::grade_answers(&ds, &job, &bar);
     bar.finish();
     let graded = graded?;
+    match graded.found {
+        Found::SameJob => ui.note(&format!(
+            "{} holds this grading run already (same inputs and settings): grading it again",
+            dir.display()
+        )),
+        Found::Replaced => ui.note(&format!(
+            "--overwrite: replacing the run in {}",
+            dir.display()
+        )),
+        Found::Nothing => {}
+    }
     print_diagnostics(ui, &graded.diagnostics, 50);
     ui.out(&table::language_table(&graded.report, ui.color));
     clock.lap("grade and report");
     ui.note(&format!("run directory: {}", dir.display()));
+    if graded.stopped {
+        let mut again: Vec<String> = command.to_vec();
+        if !given_out {
+            again.extend(["--out".to_string(), dir.display().to_string()]);
+        }
+        ui.note(&format!(
+            "interrupted: {} answer(s) graded and saved, with reports for them; to grade them all, run again:\n  {}",
+            graded.graded,
+            shell_words(&again)
+        ));
+        return Ok(130);
+    }
     Ok(if graded.report.has_problems() { 1 } else { 0 })
+}
+
+/// The first Ctrl-C sets the returned flag: reading stops, the answers in hand are graded and
+/// written, then run.json and the reports. A second Ctrl-C quits at once (every line written
+/// so far is whole, and a rerun grades the run again).
+fn install_interrupt(ui: &Ui) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let quiet = ui.quiet;
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        if !quiet {
+            eprintln!(
+                "\nstopping: grading the answers in hand and saving (Ctrl-C again to quit at once)"
+            );
+        }
+    });
+    flag
+}
+
+/// A command line that a POSIX shell reads back as the same words.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads every answer (they are few next to what a judge model costs) and judges them with the
@@ -94,7 +174,7 @@ fn grade_with_model(
         return Err(Error::Input(diags));
     }
     print_diagnostics(ui, &diags, 50);
-    super::live::grade_with_judge(
+    grade_with_judge(
         ds,
         skipped_data + diags.len(),
         answers,
@@ -107,4 +187,56 @@ fn grade_with_model(
         ui,
         command,
     )
+}
+
+/// `kasauti grade --judge llm|hybrid`: judge saved answers with a judge model, resumably.
+#[allow(clippy::too_many_arguments)]
+fn grade_with_judge(
+    ds: Dataset,
+    skipped: usize,
+    answers: Vec<Answer>,
+    answer_files: Vec<PathBuf>,
+    judge: &JudgeArgs,
+    http: &HttpArgs,
+    dir: &Path,
+    missing: MissingPolicy,
+    format: &[String],
+    ui: &Ui,
+    command: &[String],
+) -> Result<i32> {
+    let (kind, side) = judge_side(judge, None)?;
+    let plan = Plan {
+        model: None,
+        judge: Some(kind),
+        judge_side: side,
+        shard: None,
+    };
+    let mut settings = BTreeMap::new();
+    settings.insert("command".into(), json!("grade"));
+    settings.insert("judge".into(), json!(kind.as_str()));
+    settings.insert("missing".into(), json!(missing.as_str()));
+    http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.to_path_buf(),
+        plan,
+        answers: Some(answers),
+        answer_files,
+        client: http.config()?,
+        settings,
+        prices: [
+            None,
+            None,
+            judge.judge_price_prompt,
+            judge.judge_price_completion,
+        ],
+        command: command.to_vec(),
+        report: Some(ReportSettings {
+            missing_zero: missing == MissingPolicy::Zero,
+            skipped_invalid: skipped,
+            tokens: Default::default(),
+            formats: super::formats(format),
+        }),
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, dir))
 }

@@ -101,6 +101,9 @@ pub struct Question {
     pub origin: Origin,
     /// Whether the row came from a HealthBench file (its language is assumed, not declared).
     pub healthbench: bool,
+    /// Fewest words an answer needs for its phrase and number checks to count (`"min_words"` of
+    /// the rubric line, else of the question); `None` derives a default from the ideal answer.
+    pub min_words: Option<u32>,
 }
 
 impl Question {
@@ -132,6 +135,9 @@ impl Question {
         }
         if self.healthbench {
             v["healthbench"] = json!(true);
+        }
+        if let Some(m) = self.min_words {
+            v["min_words"] = json!(m);
         }
         v
     }

@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{code, GradeSink, Outcome, Progress, RuleGradeLine};
+use super::{code, GradeSink, Item, Outcome, Progress, RuleGradeLine};
 use crate::answers::{AnswerFiles, Located};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::judge::rules::Scratch;
 use crate::judge::Judge;
+use crate::text::fidelity::answer_language_with;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
@@ -28,6 +29,7 @@ struct GradedLine {
     score: Option<f64>,
     complete: bool,
     line: String,
+    in_language: Option<bool>,
 }
 
 /// A batch entry: judged, outside the selection (`Ok(None)`), or a problem with the line.
@@ -120,10 +122,22 @@ pub fn grade_files(
                     }
                     first_line.insert(key, (loc.file, loc.line));
                     match g {
-                        Some(GradedLine { codes, score, complete, line }) => {
+                        Some(GradedLine { codes, score, complete, line, in_language }) => {
                             chunk.push_str(&line);
                             chunk.push('\n');
-                            out.records.push_codes(m, qi, loc.answer.sample, score, complete, &codes);
+                            out.records.push_codes(
+                                Item {
+                                    model: m,
+                                    question: qi,
+                                    sample: loc.answer.sample,
+                                    score: score.unwrap_or(f64::NAN),
+                                    complete,
+                                    failed: false,
+                                    offset: 0,
+                                    in_language,
+                                },
+                                &codes,
+                            );
                         }
                         None => out.records.push_failed(m, qi, loc.answer.sample, loc.answer.error.clone().unwrap_or_default()),
                     }
@@ -152,59 +166,67 @@ pub fn grade_files(
             let mut judged = spare_vec_rx.try_recv().unwrap_or_default();
             batch
                 .into_par_iter()
-                .map_init(Scratch::default, |scratch, item| {
-                    let loc = item?;
-                    let Some(qi) = dataset.position(&loc.answer.question_id) else {
-                        if dataset.is_deselected(&loc.answer.question_id) {
-                            return Ok(None);
-                        }
-                        return Err(Diagnostic::error(
-                            &paths_ref[loc.file as usize],
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!(
-                                "answer to unknown question `{}`",
-                                crate::jsonl::truncate(&loc.answer.question_id, 80)
-                            ),
-                        ));
-                    };
-                    let q = &dataset.questions[qi as usize];
-                    let Some(text) = loc.answer.answer.as_deref() else {
-                        return Ok(Some(Judged {
-                            loc,
-                            question: qi,
-                            graded: None,
-                        }));
-                    };
-                    let mut codes = Vec::with_capacity(q.rubric.len());
-                    judge.judge_now(qi, text, scratch, &mut |_, met| {
-                        codes.push(match met {
+                .map_init(
+                    || (Scratch::default(), Vec::new()),
+                    |(scratch, met), item| {
+                        let loc = item?;
+                        let Some(qi) = dataset.position(&loc.answer.question_id) else {
+                            if dataset.is_deselected(&loc.answer.question_id) {
+                                return Ok(None);
+                            }
+                            return Err(Diagnostic::error(
+                                &paths_ref[loc.file as usize],
+                                Some(loc.line),
+                                Some("question_id"),
+                                format!(
+                                    "answer to unknown question `{}`",
+                                    crate::jsonl::truncate(&loc.answer.question_id, 80)
+                                ),
+                            ));
+                        };
+                        let q = &dataset.questions[qi as usize];
+                        let Some(text) = loc.answer.answer.as_deref() else {
+                            return Ok(Some(Judged {
+                                loc,
+                                question: qi,
+                                graded: None,
+                            }));
+                        };
+                        let mut codes = Vec::with_capacity(q.rubric.len());
+                        judge.judge_now(qi, text, scratch, met);
+                        codes.extend(met.iter().map(|m| match m {
                             Some(true) => code::MET,
                             Some(false) => code::NOT_MET,
                             None => code::UNJUDGED,
-                        })
-                    });
-                    let line = RuleGradeLine {
-                        model: &loc.answer.model,
-                        question: q,
-                        sample: loc.answer.sample,
-                        codes: &codes,
-                    };
-                    let (score, _, _, complete) = line.score();
-                    let text = serde_json::to_string(&line).map_err(|e| {
-                        Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
-                    })?;
-                    Ok(Some(Judged {
-                        loc,
-                        question: qi,
-                        graded: Some(GradedLine {
-                            codes,
-                            score,
-                            complete,
-                            line: text,
-                        }),
-                    }))
-                })
+                        }));
+                        let (answer_script, in_language) =
+                            answer_language_with(text, &q.language, Some(scratch.normalized()));
+                        let line = RuleGradeLine {
+                            model: &loc.answer.model,
+                            question: q,
+                            sample: loc.answer.sample,
+                            codes: &codes,
+                            explanations: scratch.explanations(),
+                            answer_script,
+                            in_language,
+                        };
+                        let (score, _, _, complete) = line.score();
+                        let text = serde_json::to_string(&line).map_err(|e| {
+                            Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
+                        })?;
+                        Ok(Some(Judged {
+                            loc,
+                            question: qi,
+                            graded: Some(GradedLine {
+                                codes,
+                                score,
+                                complete,
+                                line: text,
+                                in_language,
+                            }),
+                        }))
+                    },
+                )
                 .collect_into_vec(&mut judged);
             if jtx.send(judged).is_err() {
                 break;

@@ -19,6 +19,7 @@ use crate::dataset::Question;
 use crate::error::{Diagnostic, Result};
 use crate::jsonl::JsonlWriter;
 use crate::judge::{Source, Verdict};
+use crate::text::fidelity::{answer_language, AnswerScript};
 
 /// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
 fn points<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -59,6 +60,14 @@ pub struct Grade {
     pub points_possible: f64,
     /// False when a verdict is `null` (a judge failed).
     pub complete: bool,
+    /// The answer's dominant script and its share of the letters (absent when the answer is not
+    /// known, as with recorded verdicts, or has no letters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_script: Option<AnswerScript>,
+    /// Whether the answer is mainly in the question's language and script (absent when the
+    /// answer is not known or the language is not one of SPEC §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_language: Option<bool>,
     pub criteria: Vec<CriterionGrade>,
     /// Tokens the judge model spent on this answer (live judging only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +116,8 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
         points_earned: earned,
         points_possible: possible,
         complete,
+        answer_script: None,
+        in_language: None,
         criteria: q
             .rubric
             .iter()
@@ -124,6 +135,15 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
     }
 }
 
+impl Grade {
+    /// Records the answer's script and whether it is in the question's language.
+    pub fn set_answer_language(&mut self, q: &Question, answer: &str) {
+        let (script, in_language) = answer_language(answer, &q.language);
+        self.answer_script = script;
+        self.in_language = in_language;
+    }
+}
+
 /// A grade line written straight from rule-judge verdict codes, borrowing everything: the hot
 /// path of offline grading builds no owned [`Grade`] (whose strings would cost a dozen
 /// allocations per answer). It serialises exactly as the equivalent [`Grade`] does.
@@ -133,6 +153,10 @@ pub struct RuleGradeLine<'a> {
     pub sample: u32,
     /// One [`code`] per criterion: MET, NOT_MET or UNJUDGED.
     pub codes: &'a [u8],
+    /// One explanation per criterion (empty for unjudged ones).
+    pub explanations: &'a [String],
+    pub answer_script: Option<AnswerScript>,
+    pub in_language: Option<bool>,
 }
 
 impl RuleGradeLine<'_> {
@@ -147,7 +171,7 @@ impl RuleGradeLine<'_> {
     }
 }
 
-struct RuleCriteria<'a>(&'a Question, &'a [u8]);
+struct RuleCriteria<'a>(&'a Question, &'a [u8], &'a [String]);
 
 impl Serialize for RuleCriteria<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -159,11 +183,11 @@ impl Serialize for RuleCriteria<'_> {
             }
         }
         let mut seq = s.serialize_seq(Some(self.1.len()))?;
-        for (c, &k) in self.0.rubric.iter().zip(self.1) {
-            struct One<'b>(&'b str, f64, u8);
+        for (i, (c, &k)) in self.0.rubric.iter().zip(self.1).enumerate() {
+            struct One<'b>(&'b str, f64, u8, &'b str);
             impl Serialize for One<'_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    let mut m = s.serialize_map(Some(4))?;
+                    let mut m = s.serialize_map(None)?;
                     m.serialize_entry("id", self.0)?;
                     m.serialize_entry("points", &Points(self.1))?;
                     m.serialize_entry(
@@ -182,10 +206,14 @@ impl Serialize for RuleCriteria<'_> {
                             "rule"
                         },
                     )?;
+                    if self.2 != code::UNJUDGED && !self.3.is_empty() {
+                        m.serialize_entry("explanation", self.3)?;
+                    }
                     m.end()
                 }
             }
-            seq.serialize_element(&One(&c.id, c.points, k))?;
+            let why = self.2.get(i).map_or("", String::as_str);
+            seq.serialize_element(&One(&c.id, c.points, k, why))?;
         }
         seq.end()
     }
@@ -201,7 +229,7 @@ impl Serialize for RuleGradeLine<'_> {
             }
         }
         let (sc, earned, possible, complete) = self.score();
-        let mut m = s.serialize_map(Some(10))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("model", self.model)?;
         m.serialize_entry("question_id", &self.question.id)?;
         m.serialize_entry("sample", &self.sample)?;
@@ -211,7 +239,16 @@ impl Serialize for RuleGradeLine<'_> {
         m.serialize_entry("points_earned", &Points(earned))?;
         m.serialize_entry("points_possible", &Points(possible))?;
         m.serialize_entry("complete", &complete)?;
-        m.serialize_entry("criteria", &RuleCriteria(self.question, self.codes))?;
+        if let Some(a) = &self.answer_script {
+            m.serialize_entry("answer_script", a)?;
+        }
+        if let Some(l) = &self.in_language {
+            m.serialize_entry("in_language", l)?;
+        }
+        m.serialize_entry(
+            "criteria",
+            &RuleCriteria(self.question, self.codes, self.explanations),
+        )?;
         m.end()
     }
 }
@@ -237,6 +274,9 @@ pub struct Item {
     pub failed: bool,
     /// Start of this item's verdict codes in [`Records::codes`] (one per rubric criterion).
     pub offset: u64,
+    /// Whether the answer is in the asked language; `None` when unknown (older runs, recorded
+    /// verdicts, failed items).
+    pub in_language: Option<bool>,
 }
 
 /// Every graded answer of a run, compactly: about 40 bytes plus one byte per criterion each.
@@ -288,30 +328,15 @@ impl Records {
             complete: g.complete,
             failed: false,
             offset,
+            in_language: g.in_language,
         });
     }
 
-    /// Adds a rule-judged answer from its verdict codes.
-    pub fn push_codes(
-        &mut self,
-        model: u32,
-        question: u32,
-        sample: u32,
-        score: Option<f64>,
-        complete: bool,
-        codes: &[u8],
-    ) {
+    /// Adds a rule-judged answer from its verdict codes; `item.offset` is set here.
+    pub fn push_codes(&mut self, item: Item, codes: &[u8]) {
         let offset = self.codes.len() as u64;
         self.codes.extend_from_slice(codes);
-        self.items.push(Item {
-            model,
-            question,
-            sample,
-            score: score.unwrap_or(f64::NAN),
-            complete,
-            failed: false,
-            offset,
-        });
+        self.items.push(Item { offset, ..item });
     }
 
     /// Adds an item that failed before it could be graded.
@@ -325,6 +350,7 @@ impl Records {
             complete: false,
             failed: true,
             offset: self.codes.len() as u64,
+            in_language: None,
         });
     }
 
@@ -436,22 +462,36 @@ mod tests {
         let ds = load_from_bytes(vec![("q.jsonl".into(), q.into_bytes())], vec![]).dataset;
         let question = &ds.questions[0];
         let rubric = CompiledRubric::new(question).unwrap();
-        for answer in ["मेरठ 1857", "गांधी", "", "मेरठ गांधी"] {
+        for answer in [
+            "मेरठ 1857",
+            "गांधी",
+            "",
+            "मेरठ गांधी",
+            "विद्रोह 1857 में मेरठ से शुरू हुआ, गांधी ने नहीं",
+            "in English, 1857 at Meerut",
+        ] {
             let mut scratch = crate::judge::rules::Scratch::default();
-            let owned = grade(question, "m", 3, rubric.judge(answer, &mut scratch));
+            let mut owned = grade(question, "m", 3, rubric.judge(answer, &mut scratch));
+            owned.set_answer_language(question, answer);
             let mut codes = Vec::new();
-            rubric.judge_into(answer, &mut scratch, |_, met| {
+            let mut whys = Vec::new();
+            rubric.judge_into(answer, &mut scratch, |_, met, why| {
                 codes.push(match met {
                     Some(true) => code::MET,
                     Some(false) => code::NOT_MET,
                     None => code::UNJUDGED,
-                })
+                });
+                whys.push(why.to_string());
             });
+            let (answer_script, in_language) = answer_language(answer, &question.language);
             let line = RuleGradeLine {
                 model: "m",
                 question,
                 sample: 3,
                 codes: &codes,
+                explanations: &whys,
+                answer_script,
+                in_language,
             };
             assert_eq!(
                 serde_json::to_string(&line).unwrap(),

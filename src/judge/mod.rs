@@ -83,16 +83,17 @@ pub trait Judge: Send + Sync {
         false
     }
 
-    /// Decides the answer to question `question` at once: calls `emit(i, Some(met))` for each
-    /// criterion it decides and `emit(i, None)` for the others, in rubric order. Judges that
-    /// need the network do nothing here ([`Judge::decides_now`] is false).
+    /// Decides the answer to question `question` at once into `met`, cleared first: one entry
+    /// per criterion in rubric order, `Some(met)` where it decides and `None` for the others.
+    /// Judges that need the network leave `met` empty ([`Judge::decides_now`] is false).
     fn judge_now(
         &self,
         _question: u32,
         _answer: &str,
         _scratch: &mut Scratch,
-        _emit: &mut dyn FnMut(usize, Option<bool>),
+        met: &mut Vec<Option<bool>>,
     ) {
+        met.clear();
     }
 }
 
@@ -117,10 +118,11 @@ impl Judge for RuleJudge {
         question: u32,
         answer: &str,
         scratch: &mut Scratch,
-        emit: &mut dyn FnMut(usize, Option<bool>),
+        met: &mut Vec<Option<bool>>,
     ) {
+        met.clear();
         if let Some(compiled) = self.rubrics.get(question as usize) {
-            compiled.judge_into(answer, scratch, emit);
+            compiled.judge_into(answer, scratch, |_, m, _| met.push(m));
         }
     }
 }
@@ -234,6 +236,16 @@ impl Verdict {
             met: Some(met),
             source: Source::Rule,
             explanation: None,
+            error: None,
+        }
+    }
+
+    /// A rule verdict with the evidence for it.
+    pub fn rule_explained(met: bool, explanation: String) -> Self {
+        Verdict {
+            met: Some(met),
+            source: Source::Rule,
+            explanation: Some(explanation),
             error: None,
         }
     }

@@ -130,7 +130,9 @@ pub fn markdown(cal: &Calibration) -> String {
         for (who, a) in rows(g) {
             let _ = writeln!(
                 s,
-                "| {scope} | {who} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
+                crate::util::escape::markdown_cell(&scope),
+                crate::util::escape::markdown_cell(&who),
                 a.items,
                 a.pairs,
                 a.agreement,

@@ -140,7 +140,7 @@ pub fn json(cmp: &Comparison) -> Result<String> {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::util::escape::markdown_cell(s)
 }
 
 /// `compare.md`.
@@ -155,8 +155,8 @@ pub fn markdown(cmp: &Comparison) -> String {
         let _ = writeln!(
             s,
             "## {} vs {}\n\n{}\n",
-            c.model_a,
-            c.model_b,
+            md_escape(&c.model_a),
+            md_escape(&c.model_b),
             md_escape(&title(cmp, c))
         );
         s.push_str("| group | n | A (%) | B (%) | B − A | 95% CI | p |\n|---|---:|---:|---:|---:|---:|---:|\n");

@@ -145,6 +145,7 @@ fn render(input: &ReportInput<'_>) -> String {
     legend(&mut h, &models);
     bar_chart(&mut h, report, &langs);
     h.push_str("</section>\n");
+    language_fidelity(&mut h, report, &langs);
     h.push_str("<section id=\"heatmap\"><h2>Language × domain</h2>\n");
     h.push_str("<p class=\"muted\">Score (%) per language and domain; hover a cell for n and its interval.</p>\n");
     for (mi, (name, m)) in report.models.iter().enumerate() {
@@ -207,6 +208,45 @@ fn headline(h: &mut String, report: &Report) {
         );
     }
     h.push_str("</tbody></table></div></section>\n");
+}
+
+/// Share of answers in the asked language, per language and model (SPEC §4c); nothing when no
+/// answer's language is known.
+fn language_fidelity(h: &mut String, report: &Report, langs: &[String]) {
+    let known = report.models.values().any(|m| {
+        m.overall
+            .as_ref()
+            .is_some_and(|g| g.language_fidelity.is_some())
+    });
+    if !known {
+        return;
+    }
+    h.push_str("<section id=\"language-fidelity\"><h2>Answers in the asked language</h2>\n");
+    h.push_str(
+        "<p class=\"muted\">Share of answers written mainly in the question's language and script \
+        (Hinglish told apart from English by its function words).</p>\n",
+    );
+    h.push_str("<div class=\"scroll\"><table class=\"headline\">\n<thead><tr><th>language</th>");
+    for name in report.models.keys() {
+        let _ = write!(h, "<th>{}</th>", esc(name));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let cell = |g: Option<&GroupStats>| match g.and_then(|g| g.language_fidelity) {
+        Some(f) => format!("<td class=\"num\">{}%</td>", pct(f)),
+        None => "<td class=\"empty\">—</td>".to_string(),
+    };
+    for l in langs {
+        let _ = write!(h, "<tr><th>{}</th>", esc(&lang_label(l)));
+        for m in report.models.values() {
+            h.push_str(&cell(m.by_language.get(l)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("<tr><th>overall</th>");
+    for m in report.models.values() {
+        h.push_str(&cell(m.overall.as_ref()));
+    }
+    h.push_str("</tr>\n</tbody></table></div></section>\n");
 }
 
 fn legend(h: &mut String, models: &[&String]) {

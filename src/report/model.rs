@@ -199,6 +199,8 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         total_criteria += q.rubric.len();
     }
     let mut miss: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); total_criteria]; nmodels];
+    // fidelity[model][group] = (answers whose language is known, of them in the asked language).
+    let mut fidelity: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); ngroups]; nmodels];
 
     let failure: HashMap<u32, &str> = records
         .failures
@@ -229,6 +231,13 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             continue;
         }
         cov.answered += 1;
+        if let Some(in_language) = it.in_language {
+            for &g in &keys.question_groups[it.question as usize] {
+                let f = &mut fidelity[m][g];
+                f.0 += 1;
+                f.1 += in_language as u32;
+            }
+        }
         let codes = records.codes_of(it, q.rubric.len());
         for (ci, (c, &k)) in q.rubric.iter().zip(codes).enumerate() {
             if c.points > 0.0 {
@@ -335,7 +344,11 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let mut models = BTreeMap::new();
     let mut lang_means: Vec<Vec<(GroupStats, Vec<f64>)>> = vec![Vec::new(); nmodels];
     let mut reports: Vec<ModelReport> = vec![ModelReport::default(); nmodels];
-    for (m, g, s, means) in results {
+    for (m, g, mut s, means) in results {
+        let (known, inside) = fidelity[m][g];
+        if known > 0 {
+            s.language_fidelity = Some(inside as f64 / known as f64);
+        }
         let r = &mut reports[m];
         let (f, k) = &keys.names[g];
         match f {

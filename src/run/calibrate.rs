@@ -6,9 +6,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::http::{ClientConfig, StopHandle};
+use crate::report::calibration::calibration_exporter;
+use crate::report::write_exports;
+use crate::run::pipeline::{LiveProgress, GRACE};
+use crate::stats::agreement::{calibrate, Calibration};
+
 use serde_json::Value;
 
-use crate::dataset::labels::{answer_sha256, LabelledItem};
+use crate::dataset::labels::{answer_sha256, read_labels, LabelledItem};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, string_field};
@@ -333,4 +339,117 @@ pub fn write_verdicts(path: &Path, items: &[LabelledItem], verdicts: &[Verdict])
         s.push('\n');
     }
     crate::util::write_atomic(path, &s)
+}
+
+/// Where a calibration's judge verdicts come from.
+// Made once per calibration, so the size of the live variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum JudgeVerdicts {
+    /// A file of recorded verdicts (see [`RecordedVerdicts`]).
+    Recorded(PathBuf),
+    /// The judge run live on the labelled items (see [`LiveJudge`]).
+    Live {
+        /// Which judge decides.
+        kind: JudgeKind,
+        /// The judge model (`None` only for the rule judge).
+        side: Option<JudgeSide>,
+        /// The HTTP client's settings.
+        client: ClientConfig,
+    },
+}
+
+/// A calibration of a judge against human labels (`kasauti calibrate`).
+#[derive(Debug, Clone)]
+pub struct CalibrateJob {
+    /// The labels file.
+    pub labels: PathBuf,
+    /// The judge's verdicts.
+    pub verdicts: JudgeVerdicts,
+    /// Save a live judge's verdicts here, in the recorded format, to score them again later.
+    pub save_verdicts: Option<PathBuf>,
+    /// Formats (`table` is the terminal's and is not written).
+    pub formats: Vec<String>,
+    /// Folder for the `calibration.*` files.
+    pub out: PathBuf,
+}
+
+/// What a live judge did on the labelled items.
+#[derive(Debug, Clone)]
+pub struct LiveVerdicts {
+    /// Each labelled item's full verdict (explanation, or why it is `null`), in the items' order.
+    pub details: Vec<Verdict>,
+    /// Requests, retries, cache hits and tokens.
+    pub outcome: JudgedTasks,
+}
+
+/// What [`calibrate_labels`] made.
+#[derive(Debug, Clone)]
+pub struct Calibrated {
+    /// The figures, as written to `calibration.json`.
+    pub calibration: Calibration,
+    /// The labelled items, in the labels file's order.
+    pub items: Vec<LabelledItem>,
+    /// For a live judge, what it decided and what that cost.
+    pub live: Option<LiveVerdicts>,
+}
+
+/// Calibrates a judge against the labels: reads them, gets the judge's verdicts (recorded, or
+/// live, stopping when `stop` fires), saves live verdicts when asked, computes the agreement
+/// figures and writes them in every file format asked for.
+pub fn calibrate_labels(
+    ds: Arc<Dataset>,
+    job: &CalibrateJob,
+    stop: StopHandle,
+    progress: Arc<dyn LiveProgress>,
+) -> Result<Calibrated> {
+    let mut exporters = Vec::new();
+    for f in &job.formats {
+        exporters.extend(calibration_exporter(f)?);
+    }
+    let items = read_labels(&job.labels, &ds)?;
+    let (verdicts, name, live) = match &job.verdicts {
+        JudgeVerdicts::Recorded(path) => {
+            let mut source = RecordedVerdicts {
+                path: path.clone(),
+                skip_questions: ds.deselected.clone(),
+            };
+            (source.verdicts(&items)?, source.name(), None)
+        }
+        JudgeVerdicts::Live { kind, side, client } => {
+            let secrets = side
+                .as_ref()
+                .and_then(|j| j.endpoint.key.clone())
+                .into_iter()
+                .collect();
+            let setup = Setup {
+                client: client.clone(),
+                secrets,
+                stop,
+                progress,
+                grace: GRACE,
+            };
+            let mut source = LiveJudge::new(ds.clone(), *kind, side.clone(), setup);
+            let verdicts = source.verdicts(&items)?;
+            if let Some(path) = &job.save_verdicts {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    crate::run::create_dir(dir)?;
+                }
+                write_verdicts(path, &items, &source.details)?;
+            }
+            let name = source.name();
+            let live = LiveVerdicts {
+                details: source.details,
+                outcome: source.outcome,
+            };
+            (verdicts, name, Some(live))
+        }
+    };
+    let calibration = calibrate(&items, &verdicts, &job.labels.display().to_string(), &name);
+    write_exports(&job.out, &exporters, &calibration)?;
+    Ok(Calibrated {
+        calibration,
+        items,
+        live,
+    })
 }

@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use serde_json::json;
 
+use super::guard::{self, Found};
 use super::{Inputs, Manifest, ReportSettings};
 use crate::answers::AnswerFiles;
 use crate::dataset::Dataset;
@@ -35,6 +38,11 @@ pub struct GradeJob {
     pub formats: Vec<String>,
     /// The command line, recorded in `run.json`.
     pub command: Vec<String>,
+    /// Replace what `dir` holds (another run's files) instead of refusing.
+    pub overwrite: bool,
+    /// When set, reading stops: the answers in hand are graded and saved, with reports, and the
+    /// run is left unfinished (a rerun grades it again).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// What [`grade_answers`] made.
@@ -45,6 +53,12 @@ pub struct GradedRun {
     /// Problems with answer or verdict lines that were skipped (with `skip_invalid`), and
     /// warnings.
     pub diagnostics: Vec<Diagnostic>,
+    /// What the run directory held before.
+    pub found: Found,
+    /// Reading was stopped before the files ended: the run is unfinished.
+    pub stopped: bool,
+    /// Answers graded (or failed) and saved.
+    pub graded: usize,
 }
 
 /// Grades answer files (or recorded verdicts) against `ds` and writes the run directory: grades,
@@ -53,15 +67,53 @@ pub struct GradedRun {
 pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> Result<GradedRun> {
     let started = super::now();
     let dir = &job.dir;
-    super::create_dir(dir)?;
-    // Grading from files is deterministic and fast, so a rerun starts the file afresh.
-    let grades_path = dir.join(super::GRADES);
-    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
     let mut files = if job.answers.is_empty() {
         None
     } else {
         Some(AnswerFiles::open(&job.answers, job.model.clone())?)
     };
+    let answer_files = files.as_ref().map(|f| f.paths.clone()).unwrap_or_default();
+    let mut settings = BTreeMap::new();
+    settings.insert(
+        "judge".into(),
+        json!(if job.verdicts.is_some() {
+            "verdicts"
+        } else {
+            "rules"
+        }),
+    );
+    settings.insert("missing".into(), json!(missing_name(job.missing_zero)));
+    settings.insert("skip_invalid".into(), json!(job.skip_invalid));
+    if let Some(m) = &job.model {
+        settings.insert("model".into(), json!(m));
+    }
+    let mut stamped = answer_files.clone();
+    stamped.extend(job.verdicts.clone());
+    settings.insert("input_files".into(), json!(guard::file_stamps(&stamped)));
+    let mut manifest = Manifest {
+        kasauti_version: env!("CARGO_PKG_VERSION").into(),
+        command: job.command.clone(),
+        settings,
+        inputs: Inputs {
+            answer_files,
+            verdict_file: job.verdicts.clone(),
+            ..Inputs::for_dataset(ds)
+        },
+        started_at: started,
+        finished_at: None,
+        counts: BTreeMap::new(),
+        tokens: BTreeMap::new(),
+    };
+    let found = guard::prepare_for_grading(dir, &manifest, job.overwrite)?;
+    // Written first, so a run killed part way still says what it was; a rerun of the same
+    // command then grades it again (rule grading is deterministic, so the grades come out the
+    // same) instead of refusing the folder.
+    super::write_manifest(dir, &manifest)?;
+    let grades_path = dir.join(super::GRADES);
+    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
+    if let (Some(f), Some(stop)) = (files.as_mut(), &job.stop) {
+        f.stop_on(stop.clone());
+    }
     let graded: Result<Outcome> = match &job.verdicts {
         Some(v) => grade_verdicts(ds, v, files.as_mut(), &mut sink, progress),
         None => RuleJudge::new(ds)
@@ -77,33 +129,22 @@ pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> R
             drop(sink);
             // Nothing half-done is left looking like a result.
             let _ = std::fs::remove_file(&grades_path);
+            let _ = std::fs::remove_file(dir.join(super::MANIFEST));
             return Err(e);
         }
     };
+    let stopped = files.as_ref().is_some_and(|f| f.stopped());
     sink.flush()?;
     drop(sink);
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 && !job.skip_invalid {
+    if errors > 0 && !job.skip_invalid && !stopped {
         // Nothing half-done is left looking like a result.
         let _ = std::fs::remove_file(&grades_path);
+        let _ = std::fs::remove_file(dir.join(super::MANIFEST));
         return Err(Error::Input(outcome.diagnostics));
     }
     let skipped = job.skipped_data + outcome.skipped;
 
-    let mut settings = BTreeMap::new();
-    settings.insert(
-        "judge".into(),
-        json!(if job.verdicts.is_some() {
-            "verdicts"
-        } else {
-            "rules"
-        }),
-    );
-    settings.insert("missing".into(), json!(missing_name(job.missing_zero)));
-    settings.insert("skip_invalid".into(), json!(job.skip_invalid));
-    if let Some(m) = &job.model {
-        settings.insert("model".into(), json!(m));
-    }
     let items = &outcome.records.items;
     let mut counts = BTreeMap::new();
     counts.insert("questions".into(), ds.len() as u64);
@@ -117,20 +158,9 @@ pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> R
         items.iter().filter(|i| !i.failed && !i.complete).count() as u64,
     );
     counts.insert("skipped_invalid".into(), skipped as u64);
-    let manifest = Manifest {
-        kasauti_version: env!("CARGO_PKG_VERSION").into(),
-        command: job.command.clone(),
-        settings,
-        inputs: Inputs {
-            answer_files: files.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
-            verdict_file: job.verdicts.clone(),
-            ..Inputs::for_dataset(ds)
-        },
-        started_at: started,
-        finished_at: Some(super::now()),
-        counts,
-        tokens: BTreeMap::new(),
-    };
+    manifest.counts = counts;
+    // An interrupted run is not finished: run.json says so by having no end time.
+    manifest.finished_at = (!stopped).then(super::now);
     super::write_manifest(dir, &manifest)?;
     let report_settings = ReportSettings {
         missing_zero: job.missing_zero,
@@ -155,7 +185,10 @@ pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> R
     })?;
     Ok(GradedRun {
         report,
+        graded: outcome.records.items.len(),
         diagnostics: outcome.diagnostics,
+        found,
+        stopped,
     })
 }
 

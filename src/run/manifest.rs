@@ -71,11 +71,29 @@ pub fn now() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// `runs/<date>-<time>` (UTC), the default `--out`.
+/// `runs/<date>-<time>` (UTC), the default `--out`, created here so that it is this run's alone:
+/// when two runs start in the same second, the second gets `…-2` (and so on), never the first's
+/// folder.
 pub fn default_dir() -> PathBuf {
     let t = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
-    PathBuf::from("runs").join(t.format(&fmt).unwrap_or_else(|_| "run".into()))
+    let base = PathBuf::from("runs").join(t.format(&fmt).unwrap_or_else(|_| "run".into()));
+    if std::fs::create_dir_all("runs").is_err() {
+        // Whoever writes into it next reports why it cannot be created.
+        return base;
+    }
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            PathBuf::from(format!("{}-{n}", base.display()))
+        };
+        match std::fs::create_dir(&candidate) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            _ => return candidate,
+        }
+    }
+    base
 }
 
 /// Creates the directory (and parents).
@@ -90,7 +108,7 @@ pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let p = dir.join(MANIFEST);
-    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    let bytes = std::fs::read(&p).map_err(|e| Error::unreadable(&p, e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::Input(vec![Diagnostic::error(
             &p,

@@ -37,6 +37,8 @@ use crate::grade::{Grade, Records};
 use crate::jsonl::{JsonlWriter, LineReader};
 use crate::stats::Tokens;
 
+pub mod guard;
+
 pub const MANIFEST: &str = "run.json";
 pub const DATASET: &str = "dataset.jsonl";
 pub const GRADES: &str = "grades.jsonl";
@@ -55,7 +57,7 @@ pub fn write_dataset(dir: &Path, ds: &Dataset) -> Result<()> {
 /// Reads a run's dataset snapshot.
 pub fn read_dataset(dir: &Path) -> Result<Dataset> {
     let p = dir.join(DATASET);
-    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+    let bytes = std::fs::read(&p).map_err(|e| Error::unreadable(&p, e))?;
     let loaded = load_from_bytes(vec![(p, bytes)], Vec::new());
     let (ds, _, _) = loaded.into_dataset(false)?;
     Ok(ds)

@@ -379,6 +379,7 @@ async fn process(sh: Arc<Shared>, w: Work) -> Result<()> {
         return Ok(());
     };
     let mut g = grade(q, &w.model, w.sample, verdicts);
+    g.set_answer_language(q, text);
     g.judge_usage = usage;
     if let Some(out) = &sh.grades {
         let line = serde_json::to_string(&g).map_err(|e| Error::Other(e.to_string()))?;

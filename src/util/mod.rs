@@ -1,6 +1,8 @@
 //! Small helpers shared across the crate, kept here so that no module has to reach into another
 //! one above it in the data's path just for a helper.
 
+pub mod escape;
+
 use std::path::Path;
 
 use crate::error::{Error, Result};
