@@ -37,6 +37,8 @@ pub struct CompiledRubric {
 #[derive(Debug, Default)]
 pub struct Scratch {
     normalized: String,
+    /// Letters per script of the raw answer and words of the normalised one, from the same pass.
+    analysis: text::Analysis,
     found: Vec<bool>,
     numbers: Vec<f64>,
 }
@@ -144,7 +146,7 @@ impl CompiledRubric {
         scratch: &mut Scratch,
         mut emit: impl FnMut(usize, Option<bool>),
     ) {
-        text::normalize_into(answer, &mut scratch.normalized);
+        scratch.analysis = text::analyze_into(answer, &mut scratch.normalized);
         match &self.phrases {
             Some(p) => p.find_into(&scratch.normalized, &mut scratch.found),
             None => scratch.found.clear(),
@@ -154,12 +156,12 @@ impl CompiledRubric {
             scratch.numbers.extend(text::numbers(&scratch.normalized));
         }
         for (i, c) in self.checks.iter().enumerate() {
-            emit(i, c.as_ref().map(|c| eval(c, answer, scratch)));
+            emit(i, c.as_ref().map(|c| eval(c, scratch)));
         }
     }
 }
 
-fn eval(c: &Compiled, raw: &str, s: &Scratch) -> bool {
+fn eval(c: &Compiled, s: &Scratch) -> bool {
     match c {
         Compiled::Mentions(ids) => ids.iter().any(|&i| s.found[i]),
         Compiled::MentionsAll(ids) => ids.iter().all(|&i| s.found[i]),
@@ -170,18 +172,18 @@ fn eval(c: &Compiled, raw: &str, s: &Scratch) -> bool {
             s.numbers.iter().any(|n| (n - value).abs() <= slack)
         }
         Compiled::Script { script, min_share } => {
-            // Script share is read from the raw answer: normalisation keeps scripts, but the raw
+            // Script share is of the raw answer's letters: normalisation keeps scripts, but the raw
             // text is what a reader sees.
-            let share = text::script_share(raw, *script);
+            let share = s.analysis.letters.share(*script);
             share >= *min_share && share > 0.0
         }
         Compiled::Words { min, max } => {
-            let n = text::word_count(&s.normalized) as u64;
+            let n = s.analysis.words as u64;
             min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)
         }
-        Compiled::All(v) => v.iter().all(|c| eval(c, raw, s)),
-        Compiled::Any(v) => v.iter().any(|c| eval(c, raw, s)),
-        Compiled::Not(c) => !eval(c, raw, s),
+        Compiled::All(v) => v.iter().all(|c| eval(c, s)),
+        Compiled::Any(v) => v.iter().any(|c| eval(c, s)),
+        Compiled::Not(c) => !eval(c, s),
     }
 }
 
