@@ -156,20 +156,32 @@ pub fn analyze_into(s: &str, out: &mut String) -> Analysis {
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
             if b.is_ascii_alphanumeric() {
-                // A run of ASCII letters and digits goes through in bulk.
-                let end = bytes[i..]
-                    .iter()
-                    .position(|c| !c.is_ascii_alphanumeric())
-                    .map_or(bytes.len(), |n| i + n);
-                let run = &bytes[i..end];
-                let alpha = run.iter().filter(|c| c.is_ascii_alphabetic()).count();
+                // A run of ASCII letters and digits goes through in one tight loop.
+                p.begin_ascii_word(b);
+                let mut end = i;
+                let mut alpha = 0;
+                let mut last_byte = b;
+                while let Some(&c) = bytes.get(end) {
+                    let lower = c | 0x20;
+                    if lower.wrapping_sub(b'a') < 26 {
+                        alpha += 1;
+                        p.out.push(char::from(lower));
+                    } else if c.wrapping_sub(b'0') < 10 {
+                        p.out.push(char::from(c));
+                    } else {
+                        break;
+                    }
+                    last_byte = c;
+                    end += 1;
+                }
                 letters.counts[Script::Latn as usize] += alpha;
                 letters.total += alpha;
-                last = match run.last() {
-                    Some(c) if c.is_ascii_alphabetic() => Script::Latn as u8,
-                    _ => NO_SCRIPT,
+                last = if last_byte.is_ascii_alphabetic() {
+                    Script::Latn as u8
+                } else {
+                    NO_SCRIPT
                 };
-                p.ascii_word(s.get(i..end).unwrap_or_default());
+                p.end_ascii_word(last_byte);
                 i = end;
             } else {
                 last = NO_SCRIPT;
@@ -180,6 +192,15 @@ pub fn analyze_into(s: &str, out: &mut String) -> Analysis {
         }
         if let Some(cp) = indic_at(bytes, i) {
             let e = table.entry(cp);
+            if e.flags & FAST != 0 {
+                // A run of letters and signs that stay as they are is copied in bulk.
+                let end = p.indic_run(bytes, i, cp, table, &mut letters, &mut last);
+                if end > i {
+                    p.out.push_str(s.get(i..end).unwrap_or_default());
+                    i = end;
+                    continue;
+                }
+            }
             last = letters.add_indic(e.letter);
             match e.map {
                 MAP_SELF => p.indic(cp, e.flags, e.ccc),
@@ -239,6 +260,14 @@ fn indic_at(bytes: &[u8], i: usize) -> Option<u32> {
         _ => None,
     }
 }
+
+/// Flag of [`Entry::flags`]: a character that normalisation keeps as it is, a word character,
+/// NFC quick check "yes" or a "maybe" of class 0 (see [`Pass::indic_run`]).
+const FAST: u8 = 0x40;
+/// Flag: composes with some character of the Indic blocks that follows it.
+const COMPOSES_FIRST: u8 = 0x20;
+/// Flag: a stop consonant of a block with the nasal rule (the third character of its pattern).
+const STOP: u8 = 0x10;
 
 /// Mapping kinds of [`Entry::map`].
 const MAP_SELF: u8 = 0;
@@ -303,6 +332,14 @@ fn pass_table() -> &'static PassTable {
                 Some(s) if is_letter(c) => s as u8,
                 _ => NO_SCRIPT,
             };
+            let virama = char::from_u32((cp & !0x7F) + 0x4D).unwrap_or('\0');
+            if (0x15..=0x2D).contains(&(cp & 0x7F))
+                && (INDIC_START..INDIC_END)
+                    .filter_map(char::from_u32)
+                    .any(|nasal| fold_nasal(nasal, virama, c).is_some())
+            {
+                e.flags |= STOP;
+            }
             let mapped: Vec<char> = map_brahmic(c, cp).collect();
             match mapped.as_slice() {
                 [m] if *m == c => e.map = MAP_SELF,
@@ -316,6 +353,23 @@ fn pass_table() -> &'static PassTable {
                     e.to = [*a as u16, *b as u16];
                 }
                 _ => unreachable!("Indic characters map to at most two characters"),
+            }
+            if e.map == MAP_SELF && flags & WORD != 0 && flags & (NFC_YES | MAYBE_STARTER) != 0 {
+                e.flags |= FAST;
+            }
+        }
+        // Only characters whose quick check is not "yes" can compose with the one before them.
+        let chars: Vec<char> = (INDIC_START..INDIC_END)
+            .filter_map(char::from_u32)
+            .collect();
+        let seconds: Vec<char> = chars
+            .iter()
+            .copied()
+            .filter(|&b| indic_flags(b as u32).0 & NFC_YES == 0)
+            .collect();
+        for &a in &chars {
+            if seconds.iter().any(|&b| compose(a, b).is_some()) {
+                t.entries[(a as u32 - INDIC_START) as usize].flags |= COMPOSES_FIRST;
             }
         }
         t
@@ -427,14 +481,10 @@ impl<'a> Pass<'a> {
         self.rule(b as char, b.is_ascii_alphanumeric(), b.is_ascii_digit());
     }
 
-    /// A run of ASCII letters and digits (not yet lower-cased): the same as [`ascii`](Self::ascii)
-    /// on each byte, in bulk.
+    /// Before a run of ASCII letters and digits starting with `first`: settles a pending
+    /// separator and space as [`rule`](Self::rule) does; the caller then appends the run.
     #[inline(always)]
-    fn ascii_word(&mut self, run: &str) {
-        let bytes = run.as_bytes();
-        let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
-            return;
-        };
+    fn begin_ascii_word(&mut self, first: u8) {
         if let Some(k) = self.pending_sep.take() {
             if first.is_ascii_digit() {
                 self.push(k);
@@ -449,18 +499,92 @@ impl<'a> Pass<'a> {
             }
             self.pending_space = false;
         }
-        let start = self.out.len();
-        self.out.push_str(run);
-        if let Some(appended) = self.out.get_mut(start..) {
-            appended.make_ascii_lowercase();
-        }
+    }
+
+    /// After a run of ASCII letters and digits ending with `last`: the state that
+    /// [`ascii`](Self::ascii) on each byte would have left.
+    #[inline(always)]
+    fn end_ascii_word(&mut self, last: u8) {
         // The nasal rule needs two Indic characters before a stop: after an ASCII character no
         // earlier character can take part, so forgetting the tail changes nothing.
         self.tail = ['\0', '\0'];
         self.prev_word = true;
         self.prev_digit = last.is_ascii_digit();
         self.last_ccc = 0;
-        self.prev = last.to_ascii_lowercase() as char;
+        self.prev = char::from(last.to_ascii_lowercase());
+    }
+
+    /// Takes the run of [`FAST`] characters starting at byte `i` (whose code point is `cp`) as
+    /// far as each one is known to be copied unchanged: no composition with the character before
+    /// it, canonical order kept, and not the stop of a nasal + virama + stop pattern. Updates the
+    /// state and the letter counts as the per-character path would, and returns where the run
+    /// ends; the caller copies the run's bytes. Returns `i` when even the first character needs
+    /// the per-character path.
+    #[inline(always)]
+    fn indic_run(
+        &mut self,
+        bytes: &[u8],
+        mut i: usize,
+        mut cp: u32,
+        table: &PassTable,
+        letters: &mut Letters,
+        last: &mut u8,
+    ) -> usize {
+        let start = i;
+        let mut e = table.entry(cp);
+        let mut prev = self.prev;
+        let mut prev_composes = true;
+        let mut last_ccc = self.last_ccc;
+        let mut tail = self.tail;
+        loop {
+            let Some(c) = char::from_u32(cp) else {
+                break;
+            };
+            if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
+                break;
+            }
+            if e.ccc != 0 && e.ccc < last_ccc {
+                break;
+            }
+            if e.flags & STOP != 0 && fold_nasal(tail[0], tail[1], c).is_some() {
+                break;
+            }
+            if i == start {
+                // The first character: what comes before it is settled as in `rule`.
+                if self.pending_sep.take().is_some() {
+                    self.pending_space = true;
+                    tail = ['\0', '\0'];
+                }
+                if self.pending_space {
+                    if !self.out.is_empty() {
+                        self.out.push(' ');
+                        self.spaces += 1;
+                    }
+                    self.pending_space = false;
+                }
+            }
+            *last = letters.add_indic(e.letter);
+            last_ccc = e.ccc;
+            tail = [tail[1], c];
+            prev = c;
+            prev_composes = e.flags & COMPOSES_FIRST != 0;
+            i += 3;
+            match indic_at(bytes, i) {
+                Some(next) if table.entry(next).flags & FAST != 0 => {
+                    cp = next;
+                    e = table.entry(next);
+                }
+                _ => break,
+            }
+        }
+        if i > start {
+            self.prev = prev;
+            self.last_ccc = last_ccc;
+            self.tail = tail;
+            self.prev_word = true;
+            self.prev_digit = false;
+        }
+        i
     }
 
     /// A character of the Indic blocks in the mapped stream, with its table flags and class.
