@@ -536,10 +536,7 @@ impl<'a> Pass<'a> {
         let mut prev_composes = true;
         let mut last_ccc = self.last_ccc;
         let mut tail = self.tail;
-        loop {
-            let Some(c) = char::from_u32(cp) else {
-                break;
-            };
+        while let Some(c) = char::from_u32(cp) {
             if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
                 break;
             }
