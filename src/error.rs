@@ -24,6 +24,14 @@ pub struct Diagnostic {
     /// The JSON field (or CSV column) at fault, as a dotted path such as `criteria[2].points`.
     pub field: Option<String>,
     pub message: String,
+    /// For a line that stands for problems not listed one by one: how many errors it counts
+    /// (0 for an ordinary diagnostic).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Diagnostic {
@@ -39,6 +47,7 @@ impl Diagnostic {
             line,
             field: field.map(str::to_string),
             message: message.into(),
+            more: 0,
         }
     }
 
@@ -82,9 +91,15 @@ pub enum Error {
     /// The input had problems; every one is listed.
     #[error("{}", render_diagnostics(.0))]
     Input(Vec<Diagnostic>),
-    /// A file or directory could not be read or written.
+    /// A file or directory could not be written (or a run's own file could not be read back).
     #[error("{path}: {source}")]
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An input file or folder named by the user is missing or cannot be read: bad input.
+    #[error("cannot read {}: {}{}", .path.display(), plain_io(.source), unreadable_hint(.source))]
+    Unreadable {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -110,19 +125,53 @@ impl Error {
         }
     }
 
+    /// An input file or folder that could not be opened or read (exit code 2).
+    pub fn unreadable(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Unreadable {
+            path: path.into(),
+            source,
+        }
+    }
+
     /// The exit code this error maps to (SPEC §7): 2 for bad usage, input or credentials,
     /// 130 for an interrupt, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Usage(_) | Error::Credentials(_) => 2,
+            Error::Input(_)
+            | Error::Usage(_)
+            | Error::Credentials(_)
+            | Error::Unreadable { .. } => 2,
             Error::Interrupted => 130,
             Error::Io { .. } | Error::Other(_) => 1,
         }
     }
 }
 
+/// The OS message without Rust's "(os error N)" suffix, which tells a user nothing.
+fn plain_io(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn unreadable_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            " (check the path; relative paths are read from the current folder)"
+        }
+        std::io::ErrorKind::PermissionDenied => " (check the file's permissions)",
+        _ => "",
+    }
+}
+
 fn render_diagnostics(diags: &[Diagnostic]) -> String {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let errors: usize = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.more.max(1))
+        .sum();
     let mut out = String::new();
     for d in diags {
         out.push_str(&d.to_string());

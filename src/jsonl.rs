@@ -46,7 +46,7 @@ pub struct LineReader {
 
 impl LineReader {
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = File::open(path).map_err(|e| Error::unreadable(path, e))?;
         Ok(Self::from_reader(
             path,
             BufReader::with_capacity(1 << 20, file),
@@ -70,7 +70,7 @@ impl LineReader {
             let n = self
                 .reader
                 .read_until(b'\n', &mut buf)
-                .map_err(|e| Error::io(&self.path, e))?;
+                .map_err(|e| Error::unreadable(&self.path, e))?;
             if n == 0 {
                 self.done = true;
                 break;
@@ -99,19 +99,23 @@ impl LineReader {
 
 /// All non-blank lines of an in-memory file.
 pub fn lines_of(bytes: &[u8]) -> Vec<RawLine> {
+    iter_lines(bytes).collect()
+}
+
+/// The non-blank lines of a file's bytes, one at a time (a file of millions of lines needs no
+/// list of them).
+pub fn iter_lines(bytes: &[u8]) -> impl Iterator<Item = RawLine> + '_ {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let mut out = Vec::new();
-    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        out.push(RawLine {
-            number: i + 1,
-            bytes: line.to_vec(),
-        });
-    }
-    out
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            (!line.iter().all(|b| b.is_ascii_whitespace())).then(|| RawLine {
+                number: i + 1,
+                bytes: line.to_vec(),
+            })
+        })
 }
 
 /// Parses one line as a JSON object, or says why it is not one.
@@ -199,9 +203,10 @@ pub fn truncate(s: &str, max: usize) -> String {
 
 /// Reads a whole file (questions, rubrics and other small inputs).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut f = File::open(path).map_err(|e| Error::unreadable(path, e))?;
     let mut buf = Vec::new();
-    f.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+    f.read_to_end(&mut buf)
+        .map_err(|e| Error::unreadable(path, e))?;
     Ok(buf)
 }
 
@@ -283,6 +288,50 @@ pub fn repair_torn_tail(path: &Path) -> Result<()> {
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     f.set_len(keep as u64).map_err(|e| Error::io(path, e))
+}
+
+/// The string field `key` of a JSON object line, or `None` after adding why not to `problems`
+/// (missing, not a string, or empty unless `allow_empty`).
+pub fn string_field(
+    o: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    path: &Path,
+    line: usize,
+    allow_empty: bool,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match o.get(key) {
+        Some(serde_json::Value::String(s)) if allow_empty || !s.trim().is_empty() => {
+            Some(s.clone())
+        }
+        Some(serde_json::Value::String(_)) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                "expected a non-empty string, got an empty one",
+            ));
+            None
+        }
+        None | Some(serde_json::Value::Null) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                "required field is missing",
+            ));
+            None
+        }
+        Some(v) => {
+            problems.push(Diagnostic::error(
+                path,
+                Some(line),
+                Some(key),
+                format!("expected a string, got {}", short_json(v)),
+            ));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

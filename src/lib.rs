@@ -3,7 +3,17 @@
 //!
 //! The data flows one way:
 //! questions + rubrics → [`dataset`] → answers ([`answers`]) → judges ([`judge`]) → [`grade`]
-//! → [`stats`] → [`report`], with the [`run`] directory holding what each step produced.
+//! → [`stats`] → [`report`]. The jobs in [`run`] orchestrate them and keep the run directory
+//! (`run.json`, `answers.jsonl`, `grades.jsonl`, reports); no module below `run` imports it.
+//!
+//! Everything the command line does is a library function in [`run`]: grading answer files
+//! ([`run::grade_answers`]), live runs ([`run::live`]), rebuilding and merging reports
+//! ([`run::rebuild_reports`], [`run::merge_runs`]), comparing runs ([`run::compare_runs`]) and
+//! calibrating a judge ([`run::calibrate::calibrate_labels`]). Judges implement
+//! [`judge::Judge`]; every output is an [`report::Exporter`]. The library never prints;
+//! `examples/grade_bundled.rs` grades the bundled example answers end to end.
+//!
+//! Judging one answer with the rule checks and scoring it:
 //!
 //! ```
 //! use kasauti::dataset::load::load_from_bytes;
@@ -25,19 +35,19 @@
 //! ```
 
 pub mod answers;
-pub mod calibrate;
+// The command line is the binary's; it is public only so that `main.rs` can call it.
+#[doc(hidden)]
 pub mod cli;
-pub mod compare;
 pub mod dataset;
 pub mod error;
 pub mod grade;
 pub mod http;
-pub mod jsonl;
+mod jsonl;
 pub mod judge;
-pub mod live;
 pub mod report;
 pub mod run;
 pub mod stats;
 pub mod text;
+mod util;
 
 pub use error::{Diagnostic, Error, Result};

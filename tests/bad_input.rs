@@ -155,7 +155,9 @@ fn ten_megabyte_lines() {
     .unwrap();
     let o = grade_answers(dir.path(), &p, &["-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // A 10 MB line of garbage is an error that does not echo the line.
+    // A 10 MB line of garbage is an error that does not echo the line. (Into a new folder: the
+    // first run's folder is not replaced by a run of other answers.)
+    std::fs::remove_dir_all(dir.path().join("run")).unwrap();
     let p = dir.path().join("garbage.jsonl");
     std::fs::write(
         &p,
@@ -210,6 +212,15 @@ fn broken_question_sets() {
         ("no_rubric.jsonl", &["no_rubric.jsonl:1: field `id`: question `q1` has no rubric"]),
         ("bad_domain.jsonl", &["bad_domain.jsonl:1: field `domain`: expected a snake_case domain id", "warning: ", "unknown language `xx`"]),
         ("empty.jsonl", &["empty.jsonl: the file has no questions"]),
+        ("bad_context_checks.jsonl", &[
+            "bad_context_checks.jsonl:1: field `rubric[0].check.near.within`: expected a whole number of words >= 1, got 0",
+            "bad_context_checks.jsonl:2: field `rubric[0].check.mentions[1]`: the phrase is only `*`",
+            "bad_context_checks.jsonl:3: field `rubric[0].check.near.all`: expected at least one check",
+            "bad_context_checks.jsonl:4: field `min_words`: expected a whole number of words >= 1, got 0",
+            "bad_context_checks.jsonl:5: field `rubric[0].check.number.within`: expected a whole number of words >= 1, got -1",
+            "bad_context_checks.jsonl:6: field `rubric[0].check.affirmed`: expected true or false",
+            "bad_context_checks.jsonl:7: field `min_words`: expected a whole number of words >= 1, got 2.5",
+        ]),
     ];
     for (name, needles) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -281,7 +292,15 @@ fn usage_errors_exit_2() {
             &mini_r(),
         ],
     );
-    expect_error(&o, 1, &["does-not-exist.jsonl"]);
+    expect_error(
+        &o,
+        2,
+        &[
+            "error: cannot read",
+            "does-not-exist.jsonl",
+            "check the path",
+        ],
+    );
     let o = kasauti(dir.path(), &["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }

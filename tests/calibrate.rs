@@ -1,11 +1,11 @@
 //! `kasauti calibrate` on a hand-made labelled set whose agreement, kappa, bias and F1 figures
 //! are counted by hand below (pairs are (evaluated, reference): T = met, F = not met).
 
-mod reports_support;
+mod common;
 
 use std::path::Path;
 
-use reports_support::*;
+use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -104,17 +104,20 @@ fn figures_match_hand_counts() {
     // item6 TT TT TT. TP 9, FP 5, FN 2, TN 1 over 17 pairs.
     let j = &c["overall"]["judge"];
     assert_eq!(j["pairs"], 17);
-    assert!(close(num(&j["agreement"]), 10.0 / 17.0));
+    assert!(close_abs(num(&j["agreement"]), 10.0 / 17.0));
     // p_judge = 14/17, p_labels = 11/17, chance = (14·11 + 3·6)/289 = 172/289, observed 170/289.
-    assert!(close(num(&j["kappa"]), (170.0 - 172.0) / (289.0 - 172.0)));
-    assert!(close(num(&j["bias"]), 3.0 / 17.0));
-    assert!(close(num(&j["precision_met"]), 9.0 / 14.0));
-    assert!(close(num(&j["recall_met"]), 9.0 / 11.0));
-    assert!(close(num(&j["f1_met"]), 18.0 / 25.0));
-    assert!(close(num(&j["precision_not_met"]), 1.0 / 3.0));
-    assert!(close(num(&j["recall_not_met"]), 1.0 / 6.0));
-    assert!(close(num(&j["f1_not_met"]), 2.0 / 9.0));
-    assert!(close(
+    assert!(close_abs(
+        num(&j["kappa"]),
+        (170.0 - 172.0) / (289.0 - 172.0)
+    ));
+    assert!(close_abs(num(&j["bias"]), 3.0 / 17.0));
+    assert!(close_abs(num(&j["precision_met"]), 9.0 / 14.0));
+    assert!(close_abs(num(&j["recall_met"]), 9.0 / 11.0));
+    assert!(close_abs(num(&j["f1_met"]), 18.0 / 25.0));
+    assert!(close_abs(num(&j["precision_not_met"]), 1.0 / 3.0));
+    assert!(close_abs(num(&j["recall_not_met"]), 1.0 / 6.0));
+    assert!(close_abs(num(&j["f1_not_met"]), 2.0 / 9.0));
+    assert!(close_abs(
         num(&j["balanced_f1"]),
         (18.0 / 25.0 + 2.0 / 9.0) / 2.0
     ));
@@ -122,16 +125,16 @@ fn figures_match_hand_counts() {
     // Hindi (items 1–3): TP 6, FP 3, no FN, no TN: the judge always says met. Kappa is 0
     // (agreement 6/9 is exactly chance), bias 1 − 6/9, F1 met 12/15, F1 not met 0.
     let hi = &c["by_language"]["hi"]["judge"];
-    assert!(close(num(&hi["agreement"]), 6.0 / 9.0));
-    assert!(close(num(&hi["kappa"]), 0.0));
-    assert!(close(num(&hi["bias"]), 1.0 / 3.0));
-    assert!(close(num(&hi["balanced_f1"]), (0.8 + 0.0) / 2.0));
+    assert!(close_abs(num(&hi["agreement"]), 6.0 / 9.0));
+    assert!(close_abs(num(&hi["kappa"]), 0.0));
+    assert!(close_abs(num(&hi["bias"]), 1.0 / 3.0));
+    assert!(close_abs(num(&hi["balanced_f1"]), (0.8 + 0.0) / 2.0));
     // Tamil (items 4–6): TP 3, FP 2, FN 2, TN 1: agreement 4/8, chance (25 + 9)/64, kappa −1/15.
     let ta = &c["by_language"]["ta"]["judge"];
-    assert!(close(num(&ta["agreement"]), 0.5));
-    assert!(close(num(&ta["kappa"]), -1.0 / 15.0));
-    assert!(close(num(&ta["bias"]), 0.0));
-    assert!(close(
+    assert!(close_abs(num(&ta["agreement"]), 0.5));
+    assert!(close_abs(num(&ta["kappa"]), -1.0 / 15.0));
+    assert!(close_abs(num(&ta["bias"]), 0.0));
+    assert!(close_abs(
         num(&ta["balanced_f1"]),
         (6.0 / 10.0 + 2.0 / 6.0) / 2.0
     ));
@@ -148,25 +151,25 @@ fn figures_match_hand_counts() {
         ),
         (Some(1), Some(6), Some(11))
     );
-    assert!(close(num(&r1["agreement"]), 8.0 / 11.0));
+    assert!(close_abs(num(&r1["agreement"]), 8.0 / 11.0));
     // p1 = 8/11, p2 = 7/11: chance (56 + 12)/121, observed 88/121.
-    assert!(close(num(&r1["kappa"]), (88.0 - 68.0) / (121.0 - 68.0)));
-    assert!(close(num(&r1["bias"]), 1.0 / 11.0));
-    assert!(close(num(&r1["f1_met"]), 12.0 / 15.0));
-    assert!(close(num(&r1["f1_not_met"]), 4.0 / 7.0));
+    assert!(close_abs(num(&r1["kappa"]), (88.0 - 68.0) / (121.0 - 68.0)));
+    assert!(close_abs(num(&r1["bias"]), 1.0 / 11.0));
+    assert!(close_abs(num(&r1["f1_met"]), 12.0 / 15.0));
+    assert!(close_abs(num(&r1["f1_not_met"]), 4.0 / 7.0));
     // Rater 3 labelled only the five items with three labels: 10 pairs, 5 agreeing.
     let r3 = &raters[2];
     assert_eq!(
         (r3["items"].as_u64(), r3["pairs"].as_u64()),
         (Some(5), Some(10))
     );
-    assert!(close(num(&r3["agreement"]), 0.5));
+    assert!(close_abs(num(&r3["agreement"]), 0.5));
     // Raters pooled: 11 + 11 + 10 pairs, 8 + 7 + 5 agreeing.
     let pooled = &c["overall"]["raters_pooled"];
     assert_eq!(pooled["pairs"], 32);
-    assert!(close(num(&pooled["agreement"]), 20.0 / 32.0));
+    assert!(close_abs(num(&pooled["agreement"]), 20.0 / 32.0));
     assert!(
-        close(num(&pooled["bias"]), 0.0),
+        close_abs(num(&pooled["bias"]), 0.0),
         "pooled rater pairs are symmetric"
     );
 
@@ -286,7 +289,7 @@ fn bundled_example_runs() {
     ];
     args.extend(bundled_data_args());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let table = ok(&kasauti(&repo(), &argv));
+    let table = ok(&kasauti(&root(), &argv));
     assert!(
         table.contains("judge vs raters") && table.contains("raters (pooled)"),
         "{table}"

@@ -3,11 +3,11 @@
 //! four words scores k/4. Expected means, differences and exact permutation p-values are worked
 //! out by hand below.
 
-mod reports_support;
+mod common;
 
 use std::path::Path;
 
-use reports_support::*;
+use common::*;
 use serde_json::Value;
 
 const WORDS: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
@@ -21,12 +21,16 @@ fn question(id: &str, lang: &str, domain: &str, prompt: &str) -> String {
         .to_string()
 }
 
-/// An answer naming the first `k` words.
+/// An answer naming the first `k` words, in a sentence (a bare list of the rubric's words would
+/// be a keyword list, which earns nothing).
 fn answer(model: &str, qid: &str, k: usize) -> String {
     let text = if k == 0 {
         "kuch nahin".to_string()
     } else {
-        WORDS[..k].join(" ")
+        format!(
+            "This answer is a plain sentence which names {} and nothing more.",
+            WORDS[..k].join(" and ")
+        )
     };
     serde_json::json!({"question_id": qid, "model": model, "answer": text}).to_string()
 }
@@ -130,13 +134,13 @@ fn paired_differences_match_hand_computation() {
     // Overall: A = (1+2+2+0+1+4)/24 = 10/24, B = (2+3+4+1+1+3)/24 = 14/24, B − A = 1/6.
     let o = &m["overall"];
     assert_eq!(o["n"], 6);
-    assert!(close(num(&o["score_a"]), 10.0 / 24.0));
-    assert!(close(num(&o["score_b"]), 14.0 / 24.0));
-    assert!(close(num(&o["diff"]), 1.0 / 6.0));
+    assert!(close_abs(num(&o["score_a"]), 10.0 / 24.0));
+    assert!(close_abs(num(&o["score_b"]), 14.0 / 24.0));
+    assert!(close_abs(num(&o["diff"]), 1.0 / 6.0));
     // Per-item differences in quarters: +1 +1 +2 +1 0 −1. The zero cannot flip; of the 2^5 sign
     // patterns of magnitudes {1,1,2,1,1} (total 6), |sum| ≥ 4 needs the flipped magnitudes to
     // add up to ≤ 1 (1 + 4 patterns) or ≥ 5 (their 5 complements): p = 10/32.
-    assert!(close(num(&o["p_value"]), 10.0 / 32.0));
+    assert!(close_abs(num(&o["p_value"]), 10.0 / 32.0));
     assert_eq!(o["p_exact"], true);
     // The bootstrap interval lies within the range of item differences and holds the estimate.
     let (lo, hi) = (num(&o["ci95"][0]), num(&o["ci95"][1]));
@@ -148,27 +152,27 @@ fn paired_differences_match_hand_computation() {
     // Hindi: A = 5/12, B = 9/12, differences +1 +1 +2 quarters: only all-plus and all-minus reach
     // |4|, so p = 2/8.
     let hi = &m["by_language"]["hi"];
-    assert!(close(num(&hi["score_a"]), 5.0 / 12.0));
-    assert!(close(num(&hi["score_b"]), 9.0 / 12.0));
-    assert!(close(num(&hi["diff"]), 4.0 / 12.0));
-    assert!(close(num(&hi["p_value"]), 0.25));
+    assert!(close_abs(num(&hi["score_a"]), 5.0 / 12.0));
+    assert!(close_abs(num(&hi["score_b"]), 9.0 / 12.0));
+    assert!(close_abs(num(&hi["diff"]), 4.0 / 12.0));
+    assert!(close_abs(num(&hi["p_value"]), 0.25));
     // Tamil: +1, 0, −1 quarters: the observed mean is 0, every pattern reaches it, p = 1.
     let ta = &m["by_language"]["ta"];
-    assert!(close(num(&ta["diff"]), 0.0));
-    assert!(close(num(&ta["p_value"]), 1.0));
+    assert!(close_abs(num(&ta["diff"]), 0.0));
+    assert!(close_abs(num(&ta["p_value"]), 1.0));
     assert_eq!(ta["significant"], false);
     // History (hi-1, hi-2, ta-1): every difference is +1/4, so every resample gives +1/4: the
     // interval is [0.25, 0.25] and excludes zero; the exact p is 2/8.
     let h = &m["by_domain"]["history"];
-    assert!(close(num(&h["diff"]), 0.25));
-    assert!(close(num(&h["ci95"][0]), 0.25) && close(num(&h["ci95"][1]), 0.25));
+    assert!(close_abs(num(&h["diff"]), 0.25));
+    assert!(close_abs(num(&h["ci95"][0]), 0.25) && close_abs(num(&h["ci95"][1]), 0.25));
     assert_eq!(h["significant"], true);
-    assert!(close(num(&h["p_value"]), 0.25));
+    assert!(close_abs(num(&h["p_value"]), 0.25));
     // Food (hi-3, ta-2, ta-3): +2, 0, −1 quarters; observed |+1|; patterns ±2±1 give 3, 1, −1, −3:
     // all reach 1, p = 1.
     let f = &m["by_domain"]["food_and_cuisine"];
-    assert!(close(num(&f["diff"]), 1.0 / 12.0));
-    assert!(close(num(&f["p_value"]), 1.0));
+    assert!(close_abs(num(&f["diff"]), 1.0 / 12.0));
+    assert!(close_abs(num(&f["p_value"]), 1.0));
 
     // Criteria whose met-rate changed: hi-1 beta, hi-2 gamma, hi-3 gamma and delta, ta-1 alpha
     // (+1 each) and ta-3 delta (−1). Criteria met alike in both runs are not listed.
@@ -269,7 +273,7 @@ fn model_pairing_needs_a_choice_when_names_differ() {
     ok(&out);
     let c: Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("c/compare.json")).unwrap()).unwrap();
-    assert!(close(
+    assert!(close_abs(
         num(&c["comparisons"][0]["overall"]["diff"]),
         1.0 / 6.0
     ));

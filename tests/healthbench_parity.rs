@@ -31,7 +31,7 @@ fn pop_std(v: &[f64]) -> f64 {
 
 #[test]
 fn healthbench_rows_score_like_simple_evals() {
-    let src = shared_data("healthbench/hard-sample.jsonl");
+    let src = test_data("healthbench/hard-sample.jsonl");
     let rows: Vec<Value> = read_jsonl(&src);
     assert_eq!(rows.len(), 33);
     let dir = tempfile::tempdir().unwrap();
@@ -228,7 +228,7 @@ fn healthbench_rows_score_like_simple_evals() {
 
 #[test]
 fn recorded_verdict_problems_name_file_and_line() {
-    let src = shared_data("healthbench/hard-sample.jsonl");
+    let src = test_data("healthbench/hard-sample.jsonl");
     let rows: Vec<Value> = read_jsonl(&src);
     let dir = tempfile::tempdir().unwrap();
     let id = rows[0]["prompt_id"].as_str().unwrap();

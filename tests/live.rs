@@ -527,7 +527,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
         &tpl,
         format!(
             "CUSTOM PREAMBLE\n{}",
-            kasauti::judge::llm::PER_CRITERION_TEMPLATE
+            kasauti::judge::prompt::PER_CRITERION_TEMPLATE
         ),
     )
     .unwrap();
@@ -568,7 +568,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     );
     std::fs::write(
         &tpl,
-        format!("OTHER\n{}", kasauti::judge::llm::PER_CRITERION_TEMPLATE),
+        format!("OTHER\n{}", kasauti::judge::prompt::PER_CRITERION_TEMPLATE),
     )
     .unwrap();
     let o = kasauti()

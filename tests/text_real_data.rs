@@ -1,10 +1,10 @@
 //! The text module on real data: MGSM Bengali and Telugu (questions with numeric gold answers) and
 //! XQuAD Hindi (paragraphs with extractive answers). The facts asserted here were checked against
-//! the files independently (see shared/data/README.md for their provenance).
+//! the files independently (see tests/data/README.md for their provenance).
 
 use kasauti::text::*;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// Reads a data file, failing with the path in the message so a missing file is obvious.
 fn read(rel: &str) -> String {

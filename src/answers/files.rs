@@ -44,6 +44,8 @@ pub struct AnswerFiles {
     lines: Vec<RawLine>,
     /// Items read from the current file so far (an empty file is an error).
     in_file: usize,
+    /// When set (by an interrupt), reading ends at the next batch as if the files had ended.
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl AnswerFiles {
@@ -68,7 +70,23 @@ impl AnswerFiles {
             reader: None,
             lines: Vec::new(),
             in_file: 0,
+            stop: None,
         })
+    }
+
+    /// Ends reading at the next batch once `flag` is set: an interrupted run grades what it has
+    /// in hand and stops, with every line it wrote whole.
+    pub fn stop_on(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.stop = Some(flag);
+    }
+
+    /// Whether reading was ended by the stop flag before the files ended.
+    pub fn stopped(&self) -> bool {
+        self.current < self.paths.len()
+            && self
+                .stop
+                .as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     fn model_for(&self, file: usize) -> String {
@@ -85,7 +103,7 @@ impl AnswerFiles {
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<Result<Located, Diagnostic>>> {
         use rayon::prelude::*;
         loop {
-            if self.current >= self.paths.len() {
+            if self.current >= self.paths.len() || self.stopped() {
                 return Ok(Vec::new());
             }
             let path = self.paths[self.current].clone();
@@ -166,6 +184,93 @@ impl AnswerFiles {
     }
 }
 
+/// Where a CSV file's quoting goes wrong.
+#[derive(Debug, PartialEq)]
+struct QuoteProblem {
+    /// The line on which the badly quoted field starts.
+    line: usize,
+    /// The field's column (0-based).
+    field: usize,
+    message: String,
+}
+
+/// Finds a quoted field that is never closed, or closed too early. The csv crate reads an
+/// unterminated quote to the end of the file as one field, so without this check every row after
+/// it would vanish into one answer. Quotes inside unquoted fields are allowed, as the csv crate
+/// allows them.
+fn unbalanced_quote(mut r: impl std::io::BufRead) -> std::io::Result<Option<QuoteProblem>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: an escaped quote or the closing one.
+        QuoteSeen,
+        /// A carriage return right after a closing quote.
+        ClosedCr,
+    }
+    let (mut state, mut line, mut field) = (State::FieldStart, 1usize, 0usize);
+    let (mut open_line, mut open_field) = (0usize, 0usize);
+    let mut first = true;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let mut bytes = buf;
+        if first && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes = &bytes[3..];
+        }
+        first = false;
+        for &b in bytes {
+            state = match (state, b) {
+                (State::FieldStart, b'"') => {
+                    open_line = line;
+                    open_field = field;
+                    State::Quoted
+                }
+                (State::Quoted, b'"') => State::QuoteSeen,
+                (State::QuoteSeen, b'"') => State::Quoted,
+                (State::QuoteSeen, b'\r') => State::ClosedCr,
+                (State::Quoted, b'\n') => {
+                    line += 1;
+                    State::Quoted
+                }
+                (State::Quoted, _) => State::Quoted,
+                (State::FieldStart | State::Unquoted | State::QuoteSeen, b',') => {
+                    field += 1;
+                    State::FieldStart
+                }
+                (_, b'\n') => {
+                    line += 1;
+                    field = 0;
+                    State::FieldStart
+                }
+                (State::FieldStart | State::Unquoted, _) => State::Unquoted,
+                (State::ClosedCr, b'\r') => State::ClosedCr,
+                (State::QuoteSeen | State::ClosedCr, _) => {
+                    return Ok(Some(QuoteProblem {
+                        line: open_line,
+                        field: open_field,
+                        message: format!(
+                            "text follows the closing quote of the field that starts here (line {line}); a quote inside a quoted field must be doubled (\"\"), or a quote was left open"
+                        ),
+                    }));
+                }
+            };
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
+    Ok((state == State::Quoted).then(|| QuoteProblem {
+        line: open_line,
+        field: open_field,
+        message: format!(
+            "the quoted field that starts here is never closed: every line after it, up to the end of the file (line {line}), would be read as part of it"
+        ),
+    }))
+}
+
 fn csv_error(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "invalid UTF-8 in this record (files must be UTF-8)".into(),
@@ -185,7 +290,7 @@ fn open_reader(path: &Path) -> Result<Reader> {
     if !is_csv {
         return Ok(Reader::Jsonl(LineReader::open(path)?));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::unreadable(path, e))?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let headers = reader
         .headers()
@@ -231,6 +336,20 @@ fn open_reader(path: &Path) -> Result<Reader> {
     }
     if !missing.is_empty() {
         return Err(Error::Input(missing));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::unreadable(path, e))?;
+    if let Some(bad) =
+        unbalanced_quote(std::io::BufReader::new(file)).map_err(|e| Error::unreadable(path, e))?
+    {
+        let column = headers
+            .get(bad.field)
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string());
+        return Err(Error::Input(vec![Diagnostic::error(
+            path,
+            Some(bad.line),
+            column.as_deref(),
+            bad.message,
+        )]));
     }
     Ok(Reader::Csv {
         reader,
@@ -449,6 +568,26 @@ mod tests {
             },
             "stem",
         )
+    }
+
+    fn quotes(s: &str) -> Option<(usize, usize)> {
+        unbalanced_quote(s.as_bytes())
+            .unwrap()
+            .map(|p| (p.line, p.field))
+    }
+
+    #[test]
+    fn csv_quoting_is_checked() {
+        // Well formed: escaped quotes, quoted newlines, CRLF, a BOM, a bare quote mid-field.
+        assert_eq!(quotes("a,b\n\"x \"\"y\"\"\",z\n"), None);
+        assert_eq!(quotes("a,b\r\n\"two\nlines\",z\r\n"), None);
+        assert_eq!(quotes("\u{feff}a,b\n5\" screen,z\n"), None);
+        assert_eq!(quotes("a,b\n\"\",\"\"\n"), None);
+        // Never closed: reported at the line and column where it opens.
+        assert_eq!(quotes("a,b,c\nq1,m,\"open\nq2,m,x\nq3,m,y\n"), Some((2, 2)));
+        // Closed by the next row's opening quote, then text follows.
+        assert_eq!(quotes("a,b,c\nq1,m,\"open\nq2,m,\"x\"\n"), Some((2, 2)));
+        assert_eq!(quotes("a,b\n\"x\"y,z\n"), Some((2, 0)));
     }
 
     #[test]

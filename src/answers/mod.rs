@@ -1,5 +1,6 @@
 //! Model answers: from files ([`files`]) or, in live runs, from an OpenAI-compatible endpoint.
 
+pub mod check;
 pub mod files;
 pub mod openai;
 
@@ -29,4 +30,5 @@ pub struct Answer {
     pub refusal: bool,
 }
 
+pub use check::check_answers;
 pub use files::{AnswerFiles, Located};

@@ -6,18 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
-use super::live::{Bars, HttpArgs, JudgeArg, JudgeArgs};
+use super::args::{HttpArgs, JudgeArg, JudgeArgs};
+use super::progress::Bars;
 use super::{formats, print_diagnostics, DataArgs, Ui};
-use crate::calibrate::{
-    self, Agreement, Calibration, GroupCalibration, LabelledItem, LiveJudge, RecordedVerdicts,
-    VerdictSource,
-};
-use crate::dataset::{language_name, load, Dataset};
+use crate::dataset::labels::LabelledItem;
+use crate::dataset::load;
 use crate::error::{Error, Result};
 use crate::http::StopHandle;
-use crate::live::{self, JudgeKind, JudgeSide};
+use crate::report::calibration::{calibration_exporter, table};
+use crate::run::calibrate::{calibrate_labels, CalibrateJob, JudgeVerdicts, LiveVerdicts};
 
 #[derive(Debug, Args)]
 #[command(
@@ -54,105 +52,52 @@ pub struct CalibrateArgs {
     pub data: DataArgs,
 }
 
+/// `kasauti calibrate`.
 pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     let fmts = formats(&a.format);
-    if let Some(bad) = fmts
-        .iter()
-        .find(|f| !matches!(f.as_str(), "table" | "json" | "md" | "markdown"))
-    {
-        return Err(Error::Usage(format!(
-            "unknown calibrate format `{bad}` (expected table, json or md)"
-        )));
+    // Checked before anything is loaded, so a typo fails fast.
+    for f in &fmts {
+        calibration_exporter(f)?;
     }
     // Judge options are checked before anything is loaded, so a bad template or URL fails fast.
-    let live_judge = match &a.verdicts {
-        Some(_) => None,
+    let verdicts = match &a.verdicts {
+        Some(v) => JudgeVerdicts::Recorded(v.clone()),
         None => {
             let mut j = a.judge.clone();
             // Calibration measures the judge model itself unless told otherwise.
             if j.judge.is_none() {
                 j.judge = Some(JudgeArg::Llm);
             }
-            let (kind, side) = super::live::judge_side(&j, None, "OPENAI_API_KEY")?;
-            Some((kind, side, a.http.config()?))
+            let (kind, side) = super::args::judge_side(&j, None, "OPENAI_API_KEY")?;
+            JudgeVerdicts::Live {
+                kind,
+                side,
+                client: a.http.config()?,
+            }
         }
     };
+    let live = matches!(verdicts, JudgeVerdicts::Live { .. });
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, _) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 20);
-    let items = calibrate::read_labels(&a.labels, &ds)?;
-    let (verdicts, name) = match (&a.verdicts, live_judge) {
-        (Some(v), _) => {
-            let mut source = RecordedVerdicts {
-                path: v.clone(),
-                skip_questions: ds.deselected.clone(),
-            };
-            (source.verdicts(&items)?, source.name())
-        }
-        (None, Some((kind, side, client))) => {
-            judge_live(a, ui, Arc::new(ds), &items, kind, side, client)?
-        }
-        (None, None) => {
-            return Err(Error::Usage(
-                "give --verdicts FILE or --judge-model MODEL".into(),
-            ))
-        }
+    let job = CalibrateJob {
+        labels: a.labels.clone(),
+        verdicts,
+        save_verdicts: a.save_verdicts.clone(),
+        formats: fmts.clone(),
+        out: a.out.clone().unwrap_or_else(|| PathBuf::from(".")),
     };
-    let cal = calibrate::calibrate(&items, &verdicts, &a.labels.display().to_string(), &name);
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
-    for f in &fmts {
-        match f.as_str() {
-            "table" => ui.out(&table(&cal, ui.color)),
-            "json" => {
-                crate::run::create_dir(&out)?;
-                let s =
-                    serde_json::to_string_pretty(&cal).map_err(|e| Error::Other(e.to_string()))?;
-                crate::report::write_atomic(&out.join("calibration.json"), &(s + "\n"))?;
-            }
-            _ => {
-                crate::run::create_dir(&out)?;
-                crate::report::write_atomic(&out.join("calibration.md"), &markdown(&cal))?;
-            }
-        }
-    }
-    Ok(0)
-}
-
-/// Runs the judge on every labelled item, prints what it cost and which items stayed undecided,
-/// and saves the verdicts when asked. Returns one verdict per item and the judge's name.
-fn judge_live(
-    a: &CalibrateArgs,
-    ui: &Ui,
-    ds: Arc<Dataset>,
-    items: &[LabelledItem],
-    kind: JudgeKind,
-    side: Option<JudgeSide>,
-    client: crate::http::ClientConfig,
-) -> Result<(Vec<Option<bool>>, String)> {
-    let secrets = side
-        .as_ref()
-        .and_then(|j| j.endpoint.key.clone())
-        .into_iter()
-        .collect();
     let stop = StopHandle::default();
-    super::live::install_interrupt(&stop, ui);
-    let bars = Arc::new(Bars::verdicts_only(ui));
-    let mut source = LiveJudge::new(
-        ds,
-        kind,
-        side,
-        live::Setup {
-            client,
-            secrets,
-            stop,
-            progress: bars.clone(),
-            grace: live::GRACE,
-        },
-    );
-    let result = source.verdicts(items);
+    let bars = Arc::new(if live {
+        super::progress::install_interrupt(&stop, ui);
+        Bars::verdicts_only(ui)
+    } else {
+        Bars::none()
+    });
+    let result = calibrate_labels(Arc::new(ds), &job, stop, bars.clone());
     bars.finish();
-    let verdicts = match result {
-        Ok(v) => v,
+    let done = match result {
+        Ok(d) => d,
         Err(Error::Interrupted) => {
             // Printed even with -q: without it the user cannot know how to continue.
             eprintln!(
@@ -163,7 +108,19 @@ fn judge_live(
         }
         Err(e) => return Err(e),
     };
-    let o = &source.outcome;
+    if let Some(l) = &done.live {
+        report_live(a, ui, &done.items, l);
+    }
+    if fmts.iter().any(|f| f == "table") {
+        ui.out(&table(&done.calibration, ui.color));
+    }
+    Ok(0)
+}
+
+/// Prints what the live judge cost, which items it left undecided, and where its verdicts were
+/// saved.
+fn report_live(a: &CalibrateArgs, ui: &Ui, items: &[LabelledItem], l: &LiveVerdicts) {
+    let o = &l.outcome;
     let mut s = format!(
         "judge: {} labelled item(s), {} request(s) sent, {} retried, {} from the cache",
         items.len(),
@@ -189,7 +146,7 @@ fn judge_live(
     ui.note(&s);
     let undecided: Vec<(&LabelledItem, &crate::judge::Verdict)> = items
         .iter()
-        .zip(&source.details)
+        .zip(&l.details)
         .filter(|(_, v)| v.met.is_none())
         .collect();
     if !undecided.is_empty() {
@@ -214,148 +171,10 @@ fn judge_live(
         }
     }
     if let Some(path) = &a.save_verdicts {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::run::create_dir(dir)?;
-        }
-        calibrate::write_verdicts(path, items, &source.details)?;
         ui.note(&format!(
             "verdicts saved to {} (score them again with --verdicts {})",
             path.display(),
             path.display()
         ));
     }
-    Ok((verdicts, source.name()))
-}
-
-fn f3(x: Option<f64>) -> String {
-    // A rounding error below zero (a kappa of -1e-17) is shown as 0.000, not -0.000.
-    x.map(|v| format!("{:.3}", if v.abs() < 0.0005 { 0.0 } else { v }))
-        .unwrap_or_else(|| "—".into())
-}
-
-fn signed(x: f64) -> String {
-    if x.abs() < 0.0005 {
-        "0.000".into()
-    } else {
-        format!("{x:+.3}")
-    }
-}
-
-fn scope_label(code: &str) -> String {
-    let name = language_name(code);
-    if name == code {
-        code.to_string()
-    } else {
-        format!("{name} ({code})")
-    }
-}
-
-/// (who, agreement) rows of one group: the judge first, then each rater, then raters pooled.
-fn rows(g: &GroupCalibration) -> Vec<(String, &Agreement)> {
-    let mut out = Vec::new();
-    if let Some(j) = &g.judge {
-        out.push(("judge vs raters".to_string(), j));
-    }
-    for r in &g.raters {
-        out.push((format!("rater {} vs others", r.rater), &r.agreement));
-    }
-    if let Some(p) = &g.raters_pooled {
-        out.push(("raters (pooled)".to_string(), p));
-    }
-    out
-}
-
-fn groups(cal: &Calibration) -> Vec<(String, &GroupCalibration)> {
-    let mut v = vec![("overall".to_string(), &cal.overall)];
-    v.extend(cal.by_language.iter().map(|(l, g)| (scope_label(l), g)));
-    v
-}
-
-const HEADER: [&str; 10] = [
-    "scope",
-    "who",
-    "items",
-    "pairs",
-    "agreement",
-    "kappa",
-    "bias",
-    "F1 met",
-    "F1 not met",
-    "balanced F1",
-];
-
-fn table(cal: &Calibration, color: bool) -> String {
-    let mut t = Grid::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    if !color {
-        t.force_no_tty();
-    }
-    t.set_header(HEADER.to_vec());
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-    for (scope, g) in groups(cal) {
-        for (i, (who, a)) in rows(g).into_iter().enumerate() {
-            t.add_row(vec![
-                Cell::new(if i == 0 { scope.clone() } else { String::new() }),
-                Cell::new(who),
-                right(a.items.to_string()),
-                right(a.pairs.to_string()),
-                right(format!("{:.3}", a.agreement)),
-                right(f3(a.kappa)),
-                right(signed(a.bias)),
-                right(f3(a.f1_met)),
-                right(f3(a.f1_not_met)),
-                right(f3(a.balanced_f1)),
-            ]);
-        }
-    }
-    let mut s = format!(
-        "Judge verdicts ({}) against {} rater(s)' labels ({}): {} item(s)",
-        cal.judge, cal.raters, cal.labels, cal.overall.items
-    );
-    if cal.overall.undecided > 0 {
-        let _ = write!(
-            s,
-            ", {} undecided by the judge (left out)",
-            cal.overall.undecided
-        );
-    }
-    s.push('\n');
-    s.push_str(&t.to_string());
-    s.push_str("\nPairs: each judge verdict with each rater label of its item; each rater label with every other rater label of its item.\nbias = met-rate minus the reference labels' met-rate (positive: more lenient).\n");
-    s
-}
-
-fn markdown(cal: &Calibration) -> String {
-    let mut s = String::from("# kasauti judge calibration\n\n");
-    let _ = writeln!(
-        s,
-        "Judge verdicts: `{}`; labels: `{}` ({} rater(s), {} item(s)). Each verdict is paired with each rater label of its item; each rater with the other raters.\n",
-        cal.judge, cal.labels, cal.raters, cal.overall.items
-    );
-    if cal.overall.undecided > 0 {
-        let _ = writeln!(
-            s,
-            "{} item(s) undecided by the judge (`null` verdicts) are left out of the judge's figures.\n",
-            cal.overall.undecided
-        );
-    }
-    s.push_str(&format!("| {} |\n", HEADER.join(" | ")));
-    s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (scope, g) in groups(cal) {
-        for (who, a) in rows(g) {
-            let _ = writeln!(
-                s,
-                "| {scope} | {who} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
-                a.items,
-                a.pairs,
-                a.agreement,
-                f3(a.kappa),
-                signed(a.bias),
-                f3(a.f1_met),
-                f3(a.f1_not_met),
-                f3(a.balanced_f1)
-            );
-        }
-    }
-    s
 }

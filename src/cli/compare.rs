@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{formats, MissingPolicy, Ui};
-use crate::compare::{self, render, CompareOptions, Side};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::report::compare::table;
+use crate::run::{self, CompareJob};
+use crate::stats::compare::{self, CompareOptions};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -44,79 +46,29 @@ pub struct CompareArgs {
     pub top: usize,
 }
 
-/// One side's run directories: the path itself when it exists, else its comma-separated parts
-/// (so a directory whose name holds a comma still works).
-fn run_list(p: &std::path::Path) -> Vec<PathBuf> {
-    if p.exists() {
-        return vec![p.to_path_buf()];
-    }
-    let s = p.to_string_lossy();
-    s.split(',')
-        .filter(|x| !x.is_empty())
-        .map(PathBuf::from)
-        .collect()
-}
-
+/// `kasauti compare`.
 pub fn run(a: &CompareArgs, ui: &Ui) -> Result<i32> {
     let fmts = formats(&a.format);
-    // Checked before any work, so a typo never leaves half the files written.
-    if let Some(bad) = fmts
-        .iter()
-        .find(|f| !matches!(f.as_str(), "table" | "md" | "markdown" | "json" | "html"))
-    {
-        return Err(Error::Usage(format!(
-            "unknown compare format `{bad}` (expected table, md, json or html)"
-        )));
-    }
-    let (ds_a, rec_a, _, _) = super::report::load_runs(&run_list(&a.run_a))?;
-    let (ds_b, rec_b, _, _) = super::report::load_runs(&run_list(&a.run_b))?;
-    let pairing = compare::pair_models(
-        &rec_a.models,
-        &rec_b.models,
-        a.model_a.as_deref(),
-        a.model_b.as_deref(),
-    )?;
-    let opts = CompareOptions {
-        missing_zero: a.missing == MissingPolicy::Zero,
-        resamples: a.resamples,
-        permutations: a.permutations,
-        top_criteria: a.top,
+    let job = CompareJob {
+        run_a: a.run_a.clone(),
+        run_b: a.run_b.clone(),
+        model_a: a.model_a.clone(),
+        model_b: a.model_b.clone(),
+        options: CompareOptions {
+            missing_zero: a.missing == MissingPolicy::Zero,
+            resamples: a.resamples,
+            permutations: a.permutations,
+            top_criteria: a.top,
+        },
+        formats: fmts.clone(),
+        out: a.out.clone().unwrap_or_else(|| PathBuf::from(".")),
     };
-    let side_a = Side {
-        name: a.run_a.display().to_string(),
-        dataset: &ds_a,
-        records: &rec_a,
-    };
-    let side_b = Side {
-        name: a.run_b.display().to_string(),
-        dataset: &ds_b,
-        records: &rec_b,
-    };
-    let mut cmp = compare::compare(&side_a, &side_b, &pairing.pairs, &opts);
-    cmp.notes.splice(0..0, pairing.notes);
-    if cmp.comparisons.iter().all(|c| c.paired == 0) {
-        return Err(Error::Usage(format!(
-            "{} and {} have no scored answer to the same question and sample in common; nothing to compare",
-            a.run_a.display(),
-            a.run_b.display()
-        )));
-    }
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
-    if fmts.iter().any(|f| f != "table") {
-        crate::run::create_dir(&out)?;
-    }
-    for f in &fmts {
-        match f.as_str() {
-            "table" => ui.out(&render::table(&cmp, ui.color)),
-            "md" | "markdown" => {
-                crate::report::write_atomic(&out.join("compare.md"), &render::markdown(&cmp))?
-            }
-            "json" => crate::report::write_atomic(&out.join("compare.json"), &render::json(&cmp)?)?,
-            _ => crate::report::write_atomic(&out.join("compare.html"), &render::html(&cmp))?,
-        }
+    let cmp = run::compare_runs(&job)?;
+    if fmts.iter().any(|f| f == "table") {
+        ui.out(&table(&cmp, ui.color));
     }
     if fmts.iter().any(|f| f != "table") {
-        ui.note(&format!("comparison written to {}", out.display()));
+        ui.note(&format!("comparison written to {}", job.out.display()));
     }
     Ok(0)
 }

@@ -1,18 +1,26 @@
 //! `kasauti grade`: grade saved answers offline (rule judge) or from recorded verdicts.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
-use serde_json::json;
 
-use super::{print_diagnostics, DataArgs, MissingPolicy, Ui};
+use super::args::{judge_side, HttpArgs, JudgeArgs};
+use super::progress::{finish, run_live};
+use super::{formats, print_diagnostics, DataArgs, MissingPolicy, Ui};
+use crate::answers::Answer;
 use crate::answers::AnswerFiles;
 use crate::dataset::load;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::grade::{grade_files, grade_verdicts, Outcome};
-use crate::judge::rules::RuleJudge;
-use crate::run::{self, Inputs, Manifest};
+use crate::report::table;
+use crate::run::guard::Found;
+use crate::run::pipeline::Plan;
+use crate::run::{self, GradeJob, LiveJob, ReportSettings};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 #[derive(Debug, Args)]
 pub struct GradeArgs {
@@ -23,15 +31,18 @@ pub struct GradeArgs {
     #[arg(long)]
     pub model: Option<String>,
     #[command(flatten)]
-    pub judge: super::live::JudgeArgs,
+    pub judge: super::args::JudgeArgs,
     #[command(flatten)]
-    pub http: super::live::HttpArgs,
+    pub http: super::args::HttpArgs,
     /// Score from verdicts decided elsewhere (JSONL: question_id, model, sample, criterion_id, met).
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
     /// Run directory (default: runs/<date>-<time>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace what --out holds (another run's files), instead of refusing.
+    #[arg(long)]
+    pub overwrite: bool,
     /// How missing answers, failed items and null verdicts enter means.
     #[arg(long, value_enum, default_value = "exclude")]
     pub missing: MissingPolicy,
@@ -42,126 +53,107 @@ pub struct GradeArgs {
     pub data: DataArgs,
 }
 
+/// `kasauti grade`.
 pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
-    let started = run::now();
     let clock = super::Stopwatch::start();
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
-    let dir = a.out.clone().unwrap_or_else(run::default_dir);
     let with_model = a.verdicts.is_none()
         && (a.judge.judge_model.is_some()
             || matches!(
                 a.judge.judge,
-                Some(super::live::JudgeArg::Llm | super::live::JudgeArg::Hybrid)
+                Some(super::args::JudgeArg::Llm | super::args::JudgeArg::Hybrid)
             ));
     if with_model {
+        let dir = a.out.clone().unwrap_or_else(run::default_dir);
         return grade_with_model(a, ui, command, ds, skipped_data, &dir);
     }
-    run::create_dir(&dir)?;
-    // Grading from files is deterministic and fast, so a rerun starts the file afresh.
-    let grades_path = dir.join(run::GRADES);
-    let mut sink = crate::jsonl::JsonlWriter::create(&grades_path)?;
-    let mut files = if a.answers.is_empty() {
-        None
-    } else {
-        Some(AnswerFiles::open(&a.answers, a.model.clone())?)
+    let given_out = a.out.is_some();
+    let dir = a.out.clone().unwrap_or_else(run::default_dir);
+    let job = GradeJob {
+        answers: a.answers.clone(),
+        model: a.model.clone(),
+        verdicts: a.verdicts.clone(),
+        dir: dir.clone(),
+        missing_zero: a.missing == MissingPolicy::Zero,
+        skip_invalid: a.data.skip_invalid,
+        skipped_data,
+        formats: formats(&a.format),
+        command: command.to_vec(),
+        overwrite: a.overwrite,
+        stop: Some(install_interrupt(ui)),
     };
     let bar = ui.bar(None, "grading");
-    let graded: Result<Outcome> = match &a.verdicts {
-        Some(v) => grade_verdicts(&ds, v, files.as_mut(), &mut sink, &bar),
-        None => RuleJudge::new(&ds)
-            .map_err(Error::Other)
-            .and_then(|judge| match files.as_mut() {
-                Some(f) => grade_files(&ds, &judge, f, &mut sink, &bar),
-                None => Err(super::usage("--answers is required")),
-            }),
-    };
-    let outcome = match graded {
-        Ok(o) => o,
-        Err(e) => {
-            drop(sink);
-            // Nothing half-done is left looking like a result.
-            let _ = std::fs::remove_file(&grades_path);
-            return Err(e);
-        }
-    };
+    let graded = run::grade_answers(&ds, &job, &bar);
     bar.finish();
-    clock.lap("load and grade");
-    sink.flush()?;
-    drop(sink);
-    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 && !a.data.skip_invalid {
-        // Nothing half-done is left looking like a result.
-        let _ = std::fs::remove_file(&grades_path);
-        return Err(Error::Input(outcome.diagnostics));
+    let graded = graded?;
+    match graded.found {
+        Found::SameJob => ui.note(&format!(
+            "{} holds this grading run already (same inputs and settings): grading it again",
+            dir.display()
+        )),
+        Found::Replaced => ui.note(&format!(
+            "--overwrite: replacing the run in {}",
+            dir.display()
+        )),
+        Found::Nothing => {}
     }
-    print_diagnostics(ui, &outcome.diagnostics, 50);
-    let skipped = skipped_data + outcome.skipped;
-
-    let mut settings = BTreeMap::new();
-    settings.insert(
-        "judge".into(),
-        json!(if a.verdicts.is_some() {
-            "verdicts"
-        } else {
-            "rules"
-        }),
-    );
-    settings.insert("missing".into(), json!(a.missing.as_str()));
-    settings.insert("skip_invalid".into(), json!(a.data.skip_invalid));
-    if let Some(m) = &a.model {
-        settings.insert("model".into(), json!(m));
-    }
-    let items = &outcome.records.items;
-    let mut counts = BTreeMap::new();
-    counts.insert("questions".into(), ds.len() as u64);
-    counts.insert("answers".into(), items.len() as u64);
-    counts.insert(
-        "failed".into(),
-        items.iter().filter(|i| i.failed).count() as u64,
-    );
-    counts.insert(
-        "incomplete".into(),
-        items.iter().filter(|i| !i.failed && !i.complete).count() as u64,
-    );
-    counts.insert("skipped_invalid".into(), skipped as u64);
-    let manifest = Manifest {
-        kasauti_version: env!("CARGO_PKG_VERSION").into(),
-        command: command.to_vec(),
-        settings,
-        inputs: Inputs {
-            answer_files: files.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
-            verdict_file: a.verdicts.clone(),
-            ..Inputs::for_dataset(&ds)
-        },
-        started_at: started,
-        finished_at: Some(run::now()),
-        counts,
-        tokens: BTreeMap::new(),
-    };
-    run::write_manifest(&dir, &manifest)?;
-    // The dataset snapshot is written beside the statistics (nothing in them reads it).
-    let problems = std::thread::scope(|scope| -> Result<bool> {
-        let snapshot = scope.spawn(|| run::write_dataset(&dir, &ds));
-        let problems = super::report::finish(
-            &dir,
-            &ds,
-            &outcome.records,
-            a.missing == MissingPolicy::Zero,
-            skipped,
-            &Default::default(),
-            &a.format,
-            ui,
-        );
-        snapshot
-            .join()
-            .map_err(|_| Error::Other("the dataset writer thread panicked".into()))??;
-        problems
-    })?;
-    clock.lap("statistics and reports");
+    print_diagnostics(ui, &graded.diagnostics, 50);
+    ui.out(&table::language_table(&graded.report, ui.color));
+    clock.lap("grade and report");
     ui.note(&format!("run directory: {}", dir.display()));
-    Ok(if problems { 1 } else { 0 })
+    if graded.stopped {
+        let mut again: Vec<String> = command.to_vec();
+        if !given_out {
+            again.extend(["--out".to_string(), dir.display().to_string()]);
+        }
+        ui.note(&format!(
+            "interrupted: {} answer(s) graded and saved, with reports for them; to grade them all, run again:\n  {}",
+            graded.graded,
+            shell_words(&again)
+        ));
+        return Ok(130);
+    }
+    Ok(if graded.report.has_problems() { 1 } else { 0 })
+}
+
+/// The first Ctrl-C sets the returned flag: reading stops, the answers in hand are graded and
+/// written, then run.json and the reports. A second Ctrl-C quits at once (every line written
+/// so far is whole, and a rerun grades the run again).
+fn install_interrupt(ui: &Ui) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let quiet = ui.quiet;
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        if !quiet {
+            eprintln!(
+                "\nstopping: grading the answers in hand and saving (Ctrl-C again to quit at once)"
+            );
+        }
+    });
+    flag
+}
+
+/// A command line that a POSIX shell reads back as the same words.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads every answer (they are few next to what a judge model costs) and judges them with the
@@ -176,53 +168,13 @@ fn grade_with_model(
 ) -> Result<i32> {
     let mut files = AnswerFiles::open(&a.answers, a.model.clone())?;
     let mut answers = Vec::new();
-    let mut diags = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let batch = files.next_batch(8192)?;
-        if batch.is_empty() {
-            break;
-        }
-        for item in batch {
-            match item {
-                Err(d) => diags.push(d),
-                Ok(loc) => {
-                    let path = &files.paths[loc.file as usize];
-                    let an = loc.answer;
-                    if ds.is_deselected(&an.question_id) {
-                        continue;
-                    }
-                    if ds.position(&an.question_id).is_none() {
-                        diags.push(crate::error::Diagnostic::error(
-                            path,
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!("answer to unknown question `{}`", an.question_id),
-                        ));
-                        continue;
-                    }
-                    if !seen.insert((an.model.clone(), an.question_id.clone(), an.sample)) {
-                        diags.push(crate::error::Diagnostic::error(
-                            path,
-                            Some(loc.line),
-                            Some("question_id"),
-                            format!(
-                                "duplicate answer for model `{}`, question `{}`, sample {}",
-                                an.model, an.question_id, an.sample
-                            ),
-                        ));
-                        continue;
-                    }
-                    answers.push(an);
-                }
-            }
-        }
-    }
+    let diags =
+        crate::answers::check_answers(&ds, &mut files, |_, loc, _| answers.push(loc.answer))?;
     if !diags.is_empty() && !a.data.skip_invalid {
         return Err(Error::Input(diags));
     }
     print_diagnostics(ui, &diags, 50);
-    super::live::grade_with_judge(
+    grade_with_judge(
         ds,
         skipped_data + diags.len(),
         answers,
@@ -235,4 +187,56 @@ fn grade_with_model(
         ui,
         command,
     )
+}
+
+/// `kasauti grade --judge llm|hybrid`: judge saved answers with a judge model, resumably.
+#[allow(clippy::too_many_arguments)]
+fn grade_with_judge(
+    ds: Dataset,
+    skipped: usize,
+    answers: Vec<Answer>,
+    answer_files: Vec<PathBuf>,
+    judge: &JudgeArgs,
+    http: &HttpArgs,
+    dir: &Path,
+    missing: MissingPolicy,
+    format: &[String],
+    ui: &Ui,
+    command: &[String],
+) -> Result<i32> {
+    let (kind, side) = judge_side(judge, None, "OPENAI_API_KEY")?;
+    let plan = Plan {
+        model: None,
+        judge: Some(kind),
+        judge_side: side,
+        shard: None,
+    };
+    let mut settings = BTreeMap::new();
+    settings.insert("command".into(), json!("grade"));
+    settings.insert("judge".into(), json!(kind.as_str()));
+    settings.insert("missing".into(), json!(missing.as_str()));
+    http.settings(&mut settings);
+    let job = LiveJob {
+        dir: dir.to_path_buf(),
+        plan,
+        answers: Some(answers),
+        answer_files,
+        client: http.config()?,
+        settings,
+        prices: [
+            None,
+            None,
+            judge.judge_price_prompt,
+            judge.judge_price_completion,
+        ],
+        command: command.to_vec(),
+        report: Some(ReportSettings {
+            missing_zero: missing == MissingPolicy::Zero,
+            skipped_invalid: skipped,
+            tokens: Default::default(),
+            formats: super::formats(format),
+        }),
+    };
+    let done = run_live(ds, job, ui)?;
+    Ok(finish(ui, &done, dir))
 }

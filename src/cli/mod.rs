@@ -1,10 +1,15 @@
 //! The command line: clap definitions and one file per subcommand. This module is the only
 //! place that prints; the rest of the library returns values and errors.
+// Doc comments here are clap's help text, written for the terminal (`<date>`, bare URLs),
+// not for rustdoc.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
+mod args;
 mod calibrate;
 mod compare;
 mod grade;
 mod live;
+mod progress;
 mod report;
 mod validate;
 
@@ -173,7 +178,7 @@ impl Ui {
     pub fn out(&self, s: &str) {
         if !self.quiet {
             let mut o = std::io::stdout().lock();
-            let _ = o.write_all(s.as_bytes());
+            let _ = o.write_all(crate::util::escape::terminal(s).as_bytes());
             let _ = o.flush();
         }
     }
@@ -181,7 +186,7 @@ impl Ui {
     /// Prints a note to stderr unless quiet.
     pub fn note(&self, s: &str) {
         if !self.quiet {
-            eprintln!("{s}");
+            eprintln!("{}", crate::util::escape::terminal(s));
         }
     }
 }
@@ -233,7 +238,12 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            // Diagnostics carry their own `error:` / `warning:` prefixes, line by line.
+            let text = match &e {
+                Error::Input(_) => e.to_string(),
+                _ => format!("error: {e}"),
+            };
+            eprintln!("{}", crate::util::escape::terminal(&text));
             e.exit_code()
         }
     }
@@ -245,7 +255,7 @@ pub fn print_diagnostics(ui: &Ui, diags: &[crate::error::Diagnostic], limit: usi
         return;
     }
     for d in diags.iter().take(limit) {
-        eprintln!("{d}");
+        eprintln!("{}", crate::util::escape::terminal(&d.to_string()));
     }
     if diags.len() > limit {
         eprintln!("… and {} more", diags.len() - limit);

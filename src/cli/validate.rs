@@ -13,6 +13,9 @@ pub struct ValidateArgs {
     /// Question files or folders (default: ./questions if present, else the built-in sets).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Question files or folders, as `grade` takes them (the same as the positional paths).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub questions: Vec<PathBuf>,
     /// Rubric files or folders (default: ./rubrics when checking ./questions).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub rubrics: Option<Vec<PathBuf>>,
@@ -23,10 +26,10 @@ pub struct ValidateArgs {
 
 pub fn run(a: &ValidateArgs, ui: &Ui) -> Result<i32> {
     let opts = LoadOptions {
-        questions: if a.paths.is_empty() {
+        questions: if a.paths.is_empty() && a.questions.is_empty() {
             None
         } else {
-            Some(a.paths.clone())
+            Some(a.paths.iter().chain(&a.questions).cloned().collect())
         },
         rubrics: a.rubrics.clone(),
         skip_invalid: false,
@@ -37,12 +40,12 @@ pub fn run(a: &ValidateArgs, ui: &Ui) -> Result<i32> {
         if a.json {
             println!("{}", serde_json::to_string(d).unwrap_or_default());
         } else {
-            eprintln!("{d}");
+            eprintln!("{}", crate::util::escape::terminal(&d.to_string()));
         }
     }
     let ds = &loaded.dataset;
     let errors = loaded.errors();
-    let warnings = loaded.diagnostics.len() - errors;
+    let warnings = loaded.warnings();
     let mut langs: Vec<&str> = ds.questions.iter().map(|q| q.language.as_str()).collect();
     langs.sort();
     langs.dedup();

@@ -16,10 +16,13 @@ pub enum Check {
     MentionsAll(Vec<String>),
     /// A Rust regex matches the normalised answer.
     Regex(String),
-    /// A number in the answer is within `tolerance` of `value`.
+    /// A number in the answer is within `tolerance` of `value`; with `near` phrases, only a
+    /// number within `within` words of one of them counts (a count next to what it counts).
     Number {
         value: f64,
         tolerance: f64,
+        near: Vec<String>,
+        within: u32,
     },
     /// At least `min_share` of the answer's letters are in `script`.
     Script {
@@ -34,7 +37,19 @@ pub enum Check {
     All(Vec<Check>),
     Any(Vec<Check>),
     Not(Box<Check>),
+    /// Every inner check is met within `within` words of each other.
+    Near {
+        all: Vec<Check>,
+        within: u32,
+    },
+    /// `"affirmed": true|false` beside a phrase, number or near check: whether only
+    /// occurrences the answer asserts (not negated or rebutted) count. Negative criteria assert
+    /// by default; `false` turns that off.
+    Affirmed(Box<Check>, bool),
 }
+
+/// Words a number's `near` phrases may be from it when the check gives no `within`.
+pub const DEFAULT_NEAR_WITHIN: u32 = 5;
 
 /// A problem in a check, with the path of the field inside the check object.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,11 +85,33 @@ impl Check {
                 format!("expected a check object, got {}", describe(value)),
             )
         })?;
+        if let Some(flag) = obj.get("affirmed") {
+            let field = format!("{path}.affirmed");
+            let on = flag.as_bool().ok_or_else(|| {
+                err(
+                    &field,
+                    format!("expected true or false, got {}", describe(flag)),
+                )
+            })?;
+            let mut rest = obj.clone();
+            rest.remove("affirmed");
+            let inner = Check::parse(&Value::Object(rest), path)?;
+            return match inner {
+                Check::Mentions(_)
+                | Check::MentionsAll(_)
+                | Check::Number { .. }
+                | Check::Near { .. } => Ok(Check::Affirmed(Box::new(inner), on)),
+                _ => Err(err(
+                    &field,
+                    "`affirmed` goes beside mentions, mentions_all, number or near",
+                )),
+            };
+        }
         if obj.len() != 1 && !obj.contains_key("script") {
             return Err(err(
                 path,
                 format!(
-                    "expected exactly one of mentions, mentions_all, regex, number, script, words, all, any, not; got keys {}",
+                    "expected exactly one of mentions, mentions_all, regex, number, script, words, all, any, not, near (and optionally affirmed); got keys {}",
                     keys(obj)
                 ),
             ));
@@ -172,9 +209,10 @@ impl Check {
                 Ok(if key == "all" { Check::All(checks) } else { Check::Any(checks) })
             }
             "not" => Ok(Check::Not(Box::new(Check::parse(inner, &field)?))),
+            "near" => parse_near(inner, &field),
             other => Err(err(
                 &format!("{path}.{other}"),
-                "unknown check kind (expected mentions, mentions_all, regex, number, script, words, all, any or not)",
+                "unknown check kind (expected mentions, mentions_all, regex, number, script, words, all, any, not or near)",
             )),
         }
     }
@@ -185,9 +223,28 @@ impl Check {
             Check::Mentions(p) => json!({ "mentions": p }),
             Check::MentionsAll(p) => json!({ "mentions_all": p }),
             Check::Regex(r) => json!({ "regex": r }),
-            Check::Number { value, tolerance } if *tolerance == 0.0 => json!({ "number": value }),
-            Check::Number { value, tolerance } => {
-                json!({ "number": { "value": value, "tolerance": tolerance } })
+            Check::Number {
+                value,
+                tolerance,
+                near,
+                ..
+            } if *tolerance == 0.0 && near.is_empty() => json!({ "number": value }),
+            Check::Number {
+                value,
+                tolerance,
+                near,
+                within,
+            } => {
+                let mut o = Map::new();
+                o.insert("value".into(), json!(value));
+                if *tolerance != 0.0 {
+                    o.insert("tolerance".into(), json!(tolerance));
+                }
+                if !near.is_empty() {
+                    o.insert("near".into(), json!(near));
+                    o.insert("within".into(), json!(within));
+                }
+                json!({ "number": o })
             }
             Check::Script { script, min_share } => {
                 json!({ "script": script.code(), "min_share": min_share })
@@ -205,6 +262,17 @@ impl Check {
             Check::All(c) => json!({ "all": c.iter().map(Check::to_json).collect::<Vec<_>>() }),
             Check::Any(c) => json!({ "any": c.iter().map(Check::to_json).collect::<Vec<_>>() }),
             Check::Not(c) => json!({ "not": c.to_json() }),
+            Check::Near { all, within } => json!({ "near": {
+                "all": all.iter().map(Check::to_json).collect::<Vec<_>>(),
+                "within": within,
+            } }),
+            Check::Affirmed(c, on) => {
+                let mut v = c.to_json();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("affirmed".into(), json!(on));
+                }
+                v
+            }
         }
     }
 }
@@ -242,15 +310,125 @@ fn phrase_list(v: &Value, field: &str) -> Result<Vec<String>, CheckError> {
         let s = p
             .as_str()
             .ok_or_else(|| err(&f, format!("expected a phrase string, got {}", describe(p))))?;
-        if crate::text::normalize(s).is_empty() {
-            return Err(err(
-                &f,
-                "the phrase is empty once punctuation and spaces are removed",
-            ));
-        }
+        check_phrase(s, &f)?;
         out.push(s.to_string());
     }
     Ok(out)
+}
+
+/// A phrase is usable when something is left of it once normalised, and a `*` (prefix match)
+/// comes only at its end, right after a letter.
+fn check_phrase(s: &str, f: &str) -> Result<(), CheckError> {
+    let trimmed = s.trim();
+    let body = trimmed.strip_suffix('*').unwrap_or(trimmed);
+    if body.contains('*') {
+        return Err(err(
+            f,
+            "`*` may only end a phrase (it makes the phrase's last word match any word that begins with it)",
+        ));
+    }
+    if body != trimmed && body.ends_with(|c: char| !crate::text::is_word_char(c)) {
+        return Err(err(
+            f,
+            "`*` must follow a word directly (\"ராஜராஜ*\", not \"ராஜராஜ *\")",
+        ));
+    }
+    if crate::text::normalize(body).is_empty() {
+        return Err(err(
+            f,
+            if body != trimmed {
+                "the phrase is only `*`: give the beginning of a word before it"
+            } else {
+                "the phrase is empty once punctuation and spaces are removed"
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn positive_u32(v: &Value, field: &str) -> Result<u32, CheckError> {
+    match v.as_u64() {
+        Some(n) if n >= 1 && n <= u32::MAX as u64 => Ok(n as u32),
+        _ => Err(err(
+            field,
+            format!(
+                "expected a whole number of words >= 1, got {}",
+                if v.is_number() {
+                    v.to_string()
+                } else {
+                    describe(v).to_string()
+                }
+            ),
+        )),
+    }
+}
+
+/// `"min_words"` of a rubric line or a question: a positive whole number.
+pub fn parse_min_words(v: &Value, field: &str) -> Result<u32, CheckError> {
+    positive_u32(v, field)
+}
+
+fn parse_near(v: &Value, field: &str) -> Result<Check, CheckError> {
+    let o = v.as_object().ok_or_else(|| {
+        err(
+            field,
+            format!(
+                "expected {{\"all\": [check, …], \"within\": N}}, got {}",
+                describe(v)
+            ),
+        )
+    })?;
+    for k in o.keys() {
+        if k != "all" && k != "within" {
+            return Err(err(
+                &format!("{field}.{k}"),
+                "unexpected key (expected all and within)",
+            ));
+        }
+    }
+    let all_field = format!("{field}.all");
+    let list = o
+        .get("all")
+        .ok_or_else(|| err(&all_field, "required field is missing"))?
+        .as_array()
+        .ok_or_else(|| err(&all_field, "expected a list of checks"))?;
+    if list.is_empty() {
+        return Err(err(&all_field, "expected at least one check"));
+    }
+    let mut all = Vec::with_capacity(list.len());
+    for (i, c) in list.iter().enumerate() {
+        let f = format!("{all_field}[{i}]");
+        let chk = Check::parse(c, &f)?;
+        if !chk.is_positional() {
+            return Err(err(
+                &f,
+                "a near check can hold only mentions, mentions_all, number, regex and near checks (they have a place in the answer)",
+            ));
+        }
+        all.push(chk);
+    }
+    let within_field = format!("{field}.within");
+    let within = positive_u32(
+        o.get("within")
+            .ok_or_else(|| err(&within_field, "required field is missing"))?,
+        &within_field,
+    )?;
+    Ok(Check::Near { all, within })
+}
+
+impl Check {
+    /// Whether the check is met at places in the answer (so it can sit inside `near`).
+    pub fn is_positional(&self) -> bool {
+        match self {
+            Check::Mentions(_)
+            | Check::MentionsAll(_)
+            | Check::Number { .. }
+            | Check::Regex(_)
+            | Check::Near { .. } => true,
+            Check::Affirmed(c, _) => c.is_positional(),
+            _ => false,
+        }
+    }
 }
 
 fn finite(v: &Value, field: &str, what: &str) -> Result<f64, CheckError> {
@@ -275,6 +453,8 @@ fn parse_number(v: &Value, field: &str) -> Result<Check, CheckError> {
         Value::Number(_) => Ok(Check::Number {
             value: finite(v, field, "a finite number")?,
             tolerance: 0.0,
+            near: Vec::new(),
+            within: DEFAULT_NEAR_WITHIN,
         }),
         Value::Object(o) => {
             let value = o.get("value").ok_or_else(|| {
@@ -298,14 +478,34 @@ fn parse_number(v: &Value, field: &str) -> Result<Check, CheckError> {
                 }
             };
             for k in o.keys() {
-                if k != "value" && k != "tolerance" {
+                if !matches!(k.as_str(), "value" | "tolerance" | "near" | "within") {
                     return Err(err(
                         &format!("{field}.{k}"),
-                        "unexpected key (expected value and tolerance)",
+                        "unexpected key (expected value, tolerance, near and within)",
                     ));
                 }
             }
-            Ok(Check::Number { value, tolerance })
+            let near = match o.get("near") {
+                None => Vec::new(),
+                Some(n) => phrase_list(n, &format!("{field}.near"))?,
+            };
+            let within = match o.get("within") {
+                None => DEFAULT_NEAR_WITHIN,
+                Some(w) if near.is_empty() => {
+                    let _ = w;
+                    return Err(err(
+                        &format!("{field}.within"),
+                        "`within` needs `near` phrases to be near to",
+                    ));
+                }
+                Some(w) => positive_u32(w, &format!("{field}.within"))?,
+            };
+            Ok(Check::Number {
+                value,
+                tolerance,
+                near,
+                within,
+            })
         }
         other => Err(err(
             field,
@@ -335,14 +535,18 @@ mod tests {
             parse(r#"{"number": 1857}"#).unwrap(),
             Check::Number {
                 value: 1857.0,
-                tolerance: 0.0
+                tolerance: 0.0,
+                near: vec![],
+                within: DEFAULT_NEAR_WITHIN
             }
         );
         assert_eq!(
             parse(r#"{"number": {"value": 3.5, "tolerance": 0.1}}"#).unwrap(),
             Check::Number {
                 value: 3.5,
-                tolerance: 0.1
+                tolerance: 0.1,
+                near: vec![],
+                within: DEFAULT_NEAR_WITHIN
             }
         );
         assert_eq!(
@@ -401,5 +605,109 @@ mod tests {
         );
         assert!(parse(r#"{"mentions": ["a"], "regex": "b"}"#).is_err());
         assert!(parse(r#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn parses_the_context_syntax() {
+        let c =
+            parse(r#"{"number": {"value": 12, "near": ["wheels", "চাকা*"], "within": 4}}"#).unwrap();
+        assert_eq!(
+            c,
+            Check::Number {
+                value: 12.0,
+                tolerance: 0.0,
+                near: vec!["wheels".into(), "চাকা*".into()],
+                within: 4
+            }
+        );
+        assert_eq!(Check::parse(&c.to_json(), "c").unwrap(), c);
+        let d = parse(r#"{"number": {"value": 7, "near": ["horses"]}}"#).unwrap();
+        assert!(matches!(
+            d,
+            Check::Number {
+                within: DEFAULT_NEAR_WITHIN,
+                ..
+            }
+        ));
+        let n = parse(
+            r#"{"near": {"all": [{"mentions": ["Rajendra*"]}, {"number": 1025}], "within": 6}}"#,
+        )
+        .unwrap();
+        assert!(matches!(n, Check::Near { within: 6, ref all } if all.len() == 2));
+        assert_eq!(Check::parse(&n.to_json(), "c").unwrap(), n);
+        let a = parse(r#"{"mentions": ["x"], "affirmed": true}"#).unwrap();
+        assert_eq!(
+            a,
+            Check::Affirmed(Box::new(Check::Mentions(vec!["x".into()])), true)
+        );
+        assert_eq!(Check::parse(&a.to_json(), "c").unwrap(), a);
+        let f = parse(r#"{"affirmed": false, "number": 3}"#).unwrap();
+        assert!(matches!(f, Check::Affirmed(_, false)));
+        assert!(parse(r#"{"mentions": ["ராஜராஜ*", "two words*"]}"#).is_ok());
+    }
+
+    #[test]
+    fn context_syntax_errors_name_the_field() {
+        let field = |s: &str| parse(s).unwrap_err().field;
+        assert_eq!(field(r#"{"mentions": ["*"]}"#), "check.mentions[0]");
+        assert_eq!(field(r#"{"mentions": ["a", "b*c"]}"#), "check.mentions[1]");
+        assert_eq!(field(r#"{"mentions": ["ab *"]}"#), "check.mentions[0]");
+        assert_eq!(field(r#"{"mentions": ["ab**"]}"#), "check.mentions[0]");
+        assert_eq!(
+            field(r#"{"near": {"all": [], "within": 3}}"#),
+            "check.near.all"
+        );
+        assert_eq!(
+            field(r#"{"near": {"all": [{"mentions": ["a"]}], "within": 0}}"#),
+            "check.near.within"
+        );
+        assert_eq!(
+            field(r#"{"near": {"all": [{"mentions": ["a"]}], "within": -2}}"#),
+            "check.near.within"
+        );
+        assert_eq!(
+            field(r#"{"near": {"all": [{"mentions": ["a"]}]}}"#),
+            "check.near.within"
+        );
+        assert_eq!(
+            field(r#"{"near": {"all": [{"words": {"min": 3}}], "within": 3}}"#),
+            "check.near.all[0]"
+        );
+        assert_eq!(
+            field(r#"{"near": {"all": [{"mentions": ["a"]}], "within": 2, "x": 1}}"#),
+            "check.near.x"
+        );
+        assert_eq!(
+            field(r#"{"number": {"value": 1, "near": ["a"], "within": 0}}"#),
+            "check.number.within"
+        );
+        assert_eq!(
+            field(r#"{"number": {"value": 1, "within": 3}}"#),
+            "check.number.within"
+        );
+        assert_eq!(
+            field(r#"{"number": {"value": 1, "near": []}}"#),
+            "check.number.near"
+        );
+        assert_eq!(
+            field(r#"{"mentions": ["a"], "affirmed": "yes"}"#),
+            "check.affirmed"
+        );
+        assert_eq!(
+            field(r#"{"words": {"min": 2}, "affirmed": true}"#),
+            "check.affirmed"
+        );
+        assert_eq!(
+            parse_min_words(&serde_json::json!(0), "min_words")
+                .unwrap_err()
+                .field,
+            "min_words"
+        );
+        assert!(parse_min_words(&serde_json::json!(2.5), "min_words").is_err());
+        assert!(parse_min_words(&serde_json::json!("5"), "min_words").is_err());
+        assert_eq!(
+            parse_min_words(&serde_json::json!(12), "min_words").unwrap(),
+            12
+        );
     }
 }

@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::check::Check;
 use super::language::{is_known_domain, is_snake_case, known_language, parse_language};
-use super::model::{hex, Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};
+use super::model::{Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};
 use crate::error::{Diagnostic, Error, Result};
-use crate::jsonl::{lines_of, parse_object, read_file, short_json, RawLine};
+use crate::jsonl::{iter_lines, parse_object, read_file, short_json, RawLine};
+use crate::util::hex;
 
 static BUILTIN_QUESTIONS: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/questions");
@@ -41,11 +42,23 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Input lines left out because they had errors.
     pub skipped: usize,
+    /// Warnings counted but not listed (past the per-file cap).
+    unlisted_warnings: usize,
 }
 
 impl Loaded {
+    /// The number of errors, listed or only counted.
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| if d.more > 0 { d.more } else { 1 })
+            .sum()
+    }
+
+    /// The number of warnings, listed or only counted.
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.iter().filter(|d| !d.is_error()).count() + self.unlisted_warnings
     }
 
     /// The dataset when usable: no errors, or errors skipped by `--skip-invalid`.
@@ -73,39 +86,73 @@ struct InputFile {
     bytes: Vec<u8>,
 }
 
-/// Lists the `.jsonl` files under the given files and folders (folders recursively, in order).
+/// Lists the files with the given extensions under the given files and folders (folders
+/// recursively, sorted). Symbolic links are followed, but every folder is entered once and every
+/// file listed once, by its real location: a link back to a parent cannot loop, and a file
+/// reached by two ways is not read twice.
 pub fn expand_paths(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut walk = Walk {
+        extensions,
+        dirs: HashSet::new(),
+        files: HashSet::new(),
+    };
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        let meta = std::fs::metadata(p).map_err(|e| Error::unreadable(p, e))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, extensions, &mut found)?;
+            walk.dir(p, &mut found)?;
             found.sort();
             out.extend(found);
-        } else {
+        } else if walk.first_visit_of_file(p) {
             out.push(p.clone());
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, extensions, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| extensions.contains(&e))
-        {
-            out.push(path);
-        }
+struct Walk<'a> {
+    extensions: &'a [&'a str],
+    /// Real paths of the folders entered so far.
+    dirs: HashSet<PathBuf>,
+    /// Real paths of the files listed so far.
+    files: HashSet<PathBuf>,
+}
+
+impl Walk<'_> {
+    fn first_visit_of_file(&mut self, p: &Path) -> bool {
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        self.files.insert(real)
     }
-    Ok(())
+
+    fn dir(&mut self, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let real = std::fs::canonicalize(dir).map_err(|e| Error::unreadable(dir, e))?;
+        if !self.dirs.insert(real) {
+            return Ok(());
+        }
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::unreadable(dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::unreadable(dir, e))?;
+            let path = entry.path();
+            let wanted = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| self.extensions.contains(&e));
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                // A dangling link that looks like an input file is an input that cannot be read;
+                // any other unreadable entry is not ours to read.
+                Err(e) if wanted => return Err(Error::unreadable(&path, e)),
+                Err(_) => continue,
+            };
+            if meta.is_dir() {
+                self.dir(&path, out)?;
+            } else if wanted && self.first_visit_of_file(&path) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn builtin(dir: &include_dir::Dir<'_>, name: &str) -> Vec<InputFile> {
@@ -121,8 +168,21 @@ fn builtin(dir: &include_dir::Dir<'_>, name: &str) -> Vec<InputFile> {
     files
 }
 
-fn from_disk(paths: &[PathBuf]) -> Result<Vec<InputFile>> {
-    expand_paths(paths, &["jsonl"])?
+fn from_disk(paths: &[PathBuf], what: &str) -> Result<Vec<InputFile>> {
+    let files = expand_paths(paths, &["jsonl"])?;
+    if files.is_empty() && !paths.is_empty() {
+        // A folder with nothing to read is a mistake (a wrong path, or files named .json), not a
+        // valid empty set.
+        return Err(Error::Usage(format!(
+            "no .jsonl {what} files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    files
         .into_iter()
         .map(|path| {
             Ok(InputFile {
@@ -137,23 +197,29 @@ fn from_disk(paths: &[PathBuf]) -> Result<Vec<InputFile>> {
 pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     let (qfiles, rfiles) = match &opts.questions {
         Some(q) => (
-            from_disk(q)?,
-            from_disk(opts.rubrics.as_deref().unwrap_or(&[]))?,
+            from_disk(q, "question")?,
+            from_disk(opts.rubrics.as_deref().unwrap_or(&[]), "rubric")?,
         ),
         None if Path::new("questions").is_dir() => {
             let rubrics = match &opts.rubrics {
-                Some(r) => r.clone(),
-                None if Path::new("rubrics").is_dir() => vec![PathBuf::from("rubrics")],
+                Some(r) => from_disk(r, "rubric")?,
+                // Found, not asked for: an empty ./rubrics is fine when rubrics are inline.
+                None if Path::new("rubrics").is_dir() => {
+                    match from_disk(&[PathBuf::from("rubrics")], "rubric") {
+                        Err(Error::Usage(_)) => Vec::new(),
+                        other => other?,
+                    }
+                }
                 None => Vec::new(),
             };
             (
-                from_disk(&[PathBuf::from("questions")])?,
-                from_disk(&rubrics)?,
+                from_disk(&[PathBuf::from("questions")], "question")?,
+                rubrics,
             )
         }
         None => {
             let rubrics = match &opts.rubrics {
-                Some(r) => from_disk(r)?,
+                Some(r) => from_disk(r, "rubric")?,
                 None => builtin(&BUILTIN_RUBRICS, "rubrics"),
             };
             (builtin(&BUILTIN_QUESTIONS, "questions"), rubrics)
@@ -203,27 +269,156 @@ pub fn load_from_bytes(
     load_files(conv(questions), conv(rubrics))
 }
 
+/// At most this many problems are listed per file; the rest are counted ("… and N more"), so a
+/// file of millions of bad lines gives a readable report in bounded memory.
+pub const MAX_LISTED_PER_FILE: usize = 100;
+
 struct Collector {
     diags: Vec<Diagnostic>,
-    bad_lines: HashSet<(PathBuf, usize)>,
+    /// Per file: problems listed, problems only counted (errors, warnings), and the lines with
+    /// errors as a bit set (millions of bad lines cost a few hundred kilobytes).
+    files: HashMap<PathBuf, FileProblems>,
+}
+
+#[derive(Default)]
+struct FileProblems {
+    listed: usize,
+    unlisted_errors: usize,
+    unlisted_warnings: usize,
+    bad_lines: Vec<u64>,
+}
+
+impl FileProblems {
+    fn mark_bad(&mut self, line: usize) {
+        let (word, bit) = (line / 64, line % 64);
+        if self.bad_lines.len() <= word {
+            self.bad_lines.resize(word + 1, 0);
+        }
+        self.bad_lines[word] |= 1 << bit;
+    }
+
+    fn bad_line_count(&self) -> usize {
+        self.bad_lines.iter().map(|w| w.count_ones() as usize).sum()
+    }
 }
 
 impl Collector {
     fn error(&mut self, file: &Path, line: usize, field: Option<&str>, msg: impl Into<String>) {
-        self.bad_lines.insert((file.to_path_buf(), line));
-        self.diags
-            .push(Diagnostic::error(file, Some(line), field, msg));
+        self.push(Diagnostic::error(file, Some(line), field, msg));
     }
     fn warn(&mut self, file: &Path, line: usize, field: Option<&str>, msg: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::warning(file, Some(line), field, msg));
+        self.push(Diagnostic::warning(file, Some(line), field, msg));
     }
     fn push(&mut self, d: Diagnostic) {
-        if let Some(l) = d.line {
-            self.bad_lines.insert((d.file.clone(), l));
+        let f = match self.files.get_mut(&d.file) {
+            Some(f) => f,
+            None => self.files.entry(d.file.clone()).or_default(),
+        };
+        if let (Some(l), true) = (d.line, d.is_error()) {
+            f.mark_bad(l);
         }
-        self.diags.push(d);
+        if f.listed < MAX_LISTED_PER_FILE {
+            f.listed += 1;
+            self.diags.push(d);
+        } else if d.is_error() {
+            f.unlisted_errors += 1;
+        } else {
+            f.unlisted_warnings += 1;
+        }
     }
+
+    /// The listed diagnostics, each file's unlisted ones summed up in one line, the number of
+    /// lines with errors, and the number of unlisted warnings.
+    fn finish(mut self) -> (Vec<Diagnostic>, usize, usize) {
+        let mut files: Vec<(PathBuf, FileProblems)> = self.files.into_iter().collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let (mut skipped, mut unlisted_warnings) = (0, 0);
+        for (path, f) in files {
+            skipped += f.bad_line_count();
+            unlisted_warnings += f.unlisted_warnings;
+            let more = f.unlisted_errors + f.unlisted_warnings;
+            if more > 0 {
+                let msg = format!(
+                    "… and {more} more problem(s) in this file ({} error(s), {} warning(s)) not listed; the first {MAX_LISTED_PER_FILE} are above",
+                    f.unlisted_errors, f.unlisted_warnings
+                );
+                let mut d = if f.unlisted_errors > 0 {
+                    Diagnostic::error(&path, None, None, msg)
+                } else {
+                    Diagnostic::warning(&path, None, None, msg)
+                };
+                d.more = f.unlisted_errors;
+                self.diags.push(d);
+            }
+        }
+        (self.diags, skipped, unlisted_warnings)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FileKind {
+    Questions,
+    Rubrics,
+}
+
+/// When a file's first line is plainly another kind of file (a rubric file given as questions,
+/// an answers file, a question file given as rubrics), one error saying so and naming the option
+/// that takes it, instead of an error for every line.
+fn misplaced(path: &Path, first: &RawLine, expected: FileKind) -> Option<Diagnostic> {
+    let obj = parse_object(path, first).ok()?;
+    let has = |k: &str| obj.contains_key(k);
+    let looks = if has("question_id") && has("criteria") && !has("id") {
+        FileLooks::Rubrics
+    } else if has("question_id") && (has("answer") || has("criterion_id")) && !has("id") {
+        if has("criterion_id") {
+            FileLooks::Verdicts
+        } else {
+            FileLooks::Answers
+        }
+    } else if (has("id") || has("prompt_id")) && (has("prompt") || has("language")) {
+        FileLooks::Questions
+    } else {
+        return None;
+    };
+    let (what, hint) = match (looks, expected) {
+        (FileLooks::Questions, FileKind::Questions) | (FileLooks::Rubrics, FileKind::Rubrics) => {
+            return None
+        }
+        (FileLooks::Rubrics, _) => (
+            "a rubric file (its lines have `question_id` and `criteria`)",
+            "give it with --rubrics",
+        ),
+        (FileLooks::Questions, _) => (
+            "a question file (its lines have `id` and `prompt`)",
+            "give it with --questions (or as a path to `kasauti validate`)",
+        ),
+        (FileLooks::Answers, _) => (
+            "an answers file (its lines have `question_id` and `answer`)",
+            "`kasauti grade` takes it with --answers",
+        ),
+        (FileLooks::Verdicts, _) => (
+            "a verdicts or labels file (its lines have `question_id` and `criterion_id`)",
+            "`kasauti grade` takes verdicts with --verdicts, `kasauti calibrate` labels with --labels",
+        ),
+    };
+    let expected = match expected {
+        FileKind::Questions => "questions",
+        FileKind::Rubrics => "rubrics",
+    };
+    Some(Diagnostic::error(
+        path,
+        Some(first.number),
+        None,
+        format!("this was read as {expected}, but it looks like {what}: {hint}"),
+    ))
+}
+
+#[derive(Clone, Copy)]
+enum FileLooks {
+    Questions,
+    Rubrics,
+    Answers,
+    Verdicts,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -233,7 +428,7 @@ fn sha256(bytes: &[u8]) -> String {
 fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
     let mut c = Collector {
         diags: Vec::new(),
-        bad_lines: HashSet::new(),
+        files: HashMap::new(),
     };
     let mut sources = Vec::new();
     let mut questions: Vec<Question> = Vec::new();
@@ -245,14 +440,21 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             sha256: sha256(&f.bytes),
             kind: "questions",
         });
-        let lines = lines_of(&f.bytes);
-        if lines.is_empty() {
-            c.diags.push(Diagnostic::error(
+        let mut lines = iter_lines(&f.bytes).peekable();
+        if lines.peek().is_none() {
+            c.push(Diagnostic::error(
                 &f.path,
                 None,
                 None,
                 "the file has no questions (it is empty)",
             ));
+        }
+        if let Some(d) = lines
+            .peek()
+            .and_then(|l| misplaced(&f.path, l, FileKind::Questions))
+        {
+            c.push(d);
+            continue;
         }
         for line in lines {
             let obj = match parse_object(&f.path, &line) {
@@ -300,7 +502,15 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             sha256: sha256(&f.bytes),
             kind: "rubrics",
         });
-        for line in lines_of(&f.bytes) {
+        let mut lines = iter_lines(&f.bytes).peekable();
+        if let Some(d) = lines
+            .peek()
+            .and_then(|l| misplaced(&f.path, l, FileKind::Rubrics))
+        {
+            c.push(d);
+            continue;
+        }
+        for line in lines {
             let obj = match parse_object(&f.path, &line) {
                 Ok(o) => o,
                 Err(d) => {
@@ -314,6 +524,9 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             let Some(criteria) =
                 parse_criteria(&f.path, &line, obj.get("criteria"), "criteria", &mut c)
             else {
+                continue;
+            };
+            let Ok(min_words) = min_words_field(&f.path, &line, &obj, &mut c) else {
                 continue;
             };
             let Some(&qi) = by_id.get(&qid) else {
@@ -359,6 +572,9 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
                 },
             );
             questions[qi].rubric = criteria;
+            if min_words.is_some() {
+                questions[qi].min_words = min_words;
+            }
         }
     }
 
@@ -393,14 +609,32 @@ fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Loaded {
             );
             continue;
         }
+        // Each criterion's points are finite, but their sum may not be (1e308 twice), and a
+        // score divides by that sum.
+        let positive: f64 = q.rubric.iter().map(|cr| cr.points.max(0.0)).sum();
+        let negative: f64 = q.rubric.iter().map(|cr| cr.points.min(0.0)).sum();
+        if !positive.is_finite() || !negative.is_finite() {
+            c.error(
+                &origin.file,
+                origin.line,
+                Some(field),
+                format!(
+                    "the {} points of `{}`'s criteria add up to more than a number can hold; use smaller points (only their ratios matter)",
+                    if positive.is_finite() { "negative" } else { "positive" },
+                    q.id
+                ),
+            );
+            continue;
+        }
         keep.push(q);
     }
     by_id.clear();
-    let skipped = c.bad_lines.len();
+    let (diagnostics, skipped, unlisted_warnings) = c.finish();
     Loaded {
         dataset: Dataset::new(keep, sources),
-        diagnostics: c.diags,
+        diagnostics,
         skipped,
+        unlisted_warnings,
     }
 }
 
@@ -823,6 +1057,12 @@ fn warn_unnormalised_regex(
             }
         }
         Check::Not(x) => warn_unnormalised_regex(file, line, x, &format!("{field}.not"), c),
+        Check::Near { all, .. } => {
+            for (i, x) in all.iter().enumerate() {
+                warn_unnormalised_regex(file, line, x, &format!("{field}.near.all[{i}]"), c);
+            }
+        }
+        Check::Affirmed(x, _) => warn_unnormalised_regex(file, line, x, field, c),
         _ => {}
     }
 }
@@ -844,6 +1084,7 @@ fn parse_question(
         None | Some(Value::Null) => Some(Vec::new()),
         Some(v) => parse_criteria(file, line, Some(v), "rubric", c),
     };
+    let min_words = min_words_field(file, line, obj, c);
     let (
         Some(id),
         Some(language),
@@ -853,7 +1094,10 @@ fn parse_question(
         Ok(ideal_answer),
         Ok(tags),
         Some(rubric),
-    ) = (id, language, domain, prompt, prompt_en, ideal, tags, rubric)
+        Ok(min_words),
+    ) = (
+        id, language, domain, prompt, prompt_en, ideal, tags, rubric, min_words,
+    )
     else {
         return None;
     };
@@ -919,7 +1163,27 @@ fn parse_question(
             line: line.number,
         },
         healthbench,
+        min_words,
     })
+}
+
+/// The optional `"min_words"` of a question or rubric line.
+fn min_words_field(
+    file: &Path,
+    line: &RawLine,
+    obj: &Map<String, Value>,
+    c: &mut Collector,
+) -> Result<Option<u32>, ()> {
+    match obj.get("min_words") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match crate::dataset::parse_min_words(v, "min_words") {
+            Ok(n) => Ok(Some(n)),
+            Err(e) => {
+                c.error(file, line.number, Some(&e.field), e.message);
+                Err(())
+            }
+        },
+    }
 }
 
 /// A HealthBench row (simple-evals' format): `prompt` messages, `prompt_id`, `rubrics`,
@@ -961,6 +1225,7 @@ fn parse_healthbench(
             line: line.number,
         },
         healthbench: true,
+        min_words: None,
     })
 }
 

@@ -101,6 +101,9 @@ pub struct Question {
     pub origin: Origin,
     /// Whether the row came from a HealthBench file (its language is assumed, not declared).
     pub healthbench: bool,
+    /// Fewest words an answer needs for its phrase and number checks to count (`"min_words"` of
+    /// the rubric line, else of the question); `None` derives a default from the ideal answer.
+    pub min_words: Option<u32>,
 }
 
 impl Question {
@@ -132,6 +135,9 @@ impl Question {
         }
         if self.healthbench {
             v["healthbench"] = json!(true);
+        }
+        if let Some(m) = self.min_words {
+            v["min_words"] = json!(m);
         }
         v
     }
@@ -202,6 +208,7 @@ impl Dataset {
 
     /// SHA-256 over the files of one kind, in path order (empty string when there are none).
     pub fn digest(&self, kind: &str) -> String {
+        use crate::util::hex;
         use sha2::{Digest, Sha256};
         let mut files: Vec<&SourceFile> = self.sources.iter().filter(|s| s.kind == kind).collect();
         if files.is_empty() {
@@ -214,15 +221,4 @@ impl Dataset {
         }
         hex(&h.finalize())
     }
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }

@@ -26,7 +26,7 @@ pub fn key(base_url: &str, model: &str, body: &[u8], salt: &str) -> String {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part);
     }
-    crate::dataset::model::hex(&h.finalize())
+    crate::util::hex(&h.finalize())
 }
 
 impl Cache {

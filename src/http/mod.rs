@@ -8,6 +8,7 @@
 //! response body into what they need, and only bodies that pass it are cached.
 
 pub mod cache;
+mod pace;
 pub mod secret;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,9 +17,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rand::RngExt;
 use serde_json::Value;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 
 pub use cache::Cache;
+use pace::Pacer;
+pub use pace::StopHandle;
 pub use secret::{redact, Secret};
 
 /// Where requests go and with which key.
@@ -157,64 +160,6 @@ enum Attempt {
     },
     Fail(String),
     Credentials(String),
-}
-
-/// Stops a run: new requests are refused and waits are cut short; requests in flight finish.
-#[derive(Debug, Clone)]
-pub struct StopHandle {
-    tx: Arc<watch::Sender<bool>>,
-}
-
-impl Default for StopHandle {
-    fn default() -> Self {
-        StopHandle {
-            tx: Arc::new(watch::channel(false).0),
-        }
-    }
-}
-
-impl StopHandle {
-    pub fn stop(&self) {
-        self.tx.send_replace(true);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.tx.borrow()
-    }
-
-    /// Resolves once the run is stopping.
-    pub async fn stopped(&self) {
-        let mut rx = self.tx.subscribe();
-        let _ = rx.wait_for(|s| *s).await;
-    }
-}
-
-/// Spaces request starts so that a per-minute budget is never exceeded: each request books the
-/// next free instant and waits for it. Booking is strict (no bursts), which is what servers that
-/// count per minute expect of a polite client.
-#[derive(Debug)]
-struct Pacer {
-    next: Mutex<Instant>,
-}
-
-impl Pacer {
-    fn new() -> Self {
-        Pacer {
-            next: Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Books `cost` worth of time and returns when the request may start.
-    fn book(&self, cost: Duration) -> Instant {
-        let now = Instant::now();
-        let mut next = match self.next.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        let at = (*next).max(now);
-        *next = at + cost;
-        at
-    }
 }
 
 /// The shared client.

@@ -3,10 +3,11 @@
 use super::{Exporter, ReportInput};
 use crate::error::{Error, Result};
 use crate::stats::GroupStats;
+use crate::util::escape::csv_cell;
 
 pub struct Csv;
 
-impl Exporter for Csv {
+impl Exporter<ReportInput<'_>> for Csv {
     fn name(&self) -> &'static str {
         "csv"
     }
@@ -27,21 +28,25 @@ impl Exporter for Csv {
             "bootstrap_std",
             "ci95_lo",
             "ci95_hi",
+            "language_fidelity",
         ])
         .map_err(err)?;
         for (model, r) in &input.report.models {
             let mut row = |group: &str, language: &str, domain: &str, key: &str, g: &GroupStats| {
                 w.write_record([
-                    model.as_str(),
+                    &*csv_cell(model),
                     group,
-                    language,
-                    domain,
-                    key,
+                    &*csv_cell(language),
+                    &*csv_cell(domain),
+                    &*csv_cell(key),
                     &format!("{:.6}", g.score),
                     &g.n.to_string(),
                     &format!("{:.6}", g.bootstrap_std),
                     &format!("{:.6}", g.ci95[0]),
                     &format!("{:.6}", g.ci95[1]),
+                    &g.language_fidelity
+                        .map(|f| format!("{f:.6}"))
+                        .unwrap_or_default(),
                 ])
             };
             if let Some(g) = &r.overall {

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 
 pub struct Json;
 
-impl Exporter for Json {
+impl Exporter<ReportInput<'_>> for Json {
     fn name(&self) -> &'static str {
         "json"
     }

@@ -6,6 +6,7 @@ use super::{pct, Exporter, ReportInput};
 use crate::dataset::language_name;
 use crate::error::Result;
 use crate::stats::GroupStats;
+use crate::util::escape::markdown_cell as md;
 
 pub struct Markdown;
 
@@ -34,21 +35,17 @@ fn models_table(
     let _ = writeln!(
         out,
         "| {first} | {} |",
-        models
-            .iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>()
-            .join(" | ")
+        models.iter().map(|m| md(m)).collect::<Vec<_>>().join(" | ")
     );
     let _ = writeln!(out, "|---|{}", "---:|".repeat(models.len()));
     for (name, cells) in rows {
         let cells: Vec<String> = cells.iter().map(|g| stat(*g)).collect();
-        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+        let _ = writeln!(out, "| {} | {} |", md(name), cells.join(" | "));
     }
     out.push('\n');
 }
 
-impl Exporter for Markdown {
+impl Exporter<ReportInput<'_>> for Markdown {
     fn name(&self) -> &'static str {
         "md"
     }
@@ -88,6 +85,34 @@ impl Exporter for Markdown {
             ));
         }
         models_table(&mut out, "Score by language", "language", &models, &rows);
+        if rows.iter().any(|(_, cells)| {
+            cells
+                .iter()
+                .flatten()
+                .any(|g| g.language_fidelity.is_some())
+        }) {
+            let _ = writeln!(
+                out,
+                "## Answers in the asked language\n\nShare of answers written mainly in the question's language and script.\n"
+            );
+            let _ = writeln!(
+                out,
+                "| language | {} |",
+                models.iter().map(|m| md(m)).collect::<Vec<_>>().join(" | ")
+            );
+            let _ = writeln!(out, "|---|{}", "---:|".repeat(models.len()));
+            for (name, cells) in rows.iter().filter(|(n, _)| !n.starts_with("**macro")) {
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|g| match g.and_then(|g| g.language_fidelity) {
+                        Some(f) => format!("{}%", pct(f)),
+                        None => "—".into(),
+                    })
+                    .collect();
+                let _ = writeln!(out, "| {} | {} |", md(name), cells.join(" | "));
+            }
+            out.push('\n');
+        }
 
         let mut domains: Vec<String> = r
             .models
@@ -108,8 +133,17 @@ impl Exporter for Markdown {
         models_table(&mut out, "Score by domain", "domain", &models, &rows);
 
         for (model, m) in &r.models {
+            let model = md(model);
             let _ = writeln!(out, "## {model}: language × domain\n");
-            let _ = writeln!(out, "| language | {} |", domains.join(" | "));
+            let _ = writeln!(
+                out,
+                "| language | {} |",
+                domains
+                    .iter()
+                    .map(|d| md(d))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
             let _ = writeln!(out, "|---|{}", "---:|".repeat(domains.len()));
             for (l, row) in &m.by_language_domain {
                 let cells: Vec<String> = domains
@@ -120,7 +154,7 @@ impl Exporter for Markdown {
                             .unwrap_or_else(|| "—".into())
                     })
                     .collect();
-                let _ = writeln!(out, "| {} | {} |", language_name(l), cells.join(" | "));
+                let _ = writeln!(out, "| {} | {} |", md(language_name(l)), cells.join(" | "));
             }
             out.push('\n');
             if !m.by_criterion_tag.is_empty() {
@@ -129,7 +163,7 @@ impl Exporter for Markdown {
                     "### {model}: by criterion tag\n\n| tag | score |\n|---|---:|"
                 );
                 for (t, g) in &m.by_criterion_tag {
-                    let _ = writeln!(out, "| {t} | {} |", stat(Some(g)));
+                    let _ = writeln!(out, "| {} | {} |", md(t), stat(Some(g)));
                 }
                 out.push('\n');
             }

@@ -1,29 +1,53 @@
 //! Reports: the content ([`model`]) and one file per output format behind [`Exporter`].
 //! Adding a format is adding a file here and a line in [`exporter`].
 
+pub mod calibration;
+pub mod compare;
 pub mod csv;
 pub mod details;
 pub mod html;
+mod html_assets;
 pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod table;
 
-use std::path::Path;
-
+pub use crate::stats::{TokenCount, Tokens};
 pub use details::{AnswerDetail, Details};
-pub use model::{build, Coverage, ModelReport, Report, ReportOptions, TokenCount, Tokens};
+pub use model::{build, Coverage, ModelReport, Report, ReportOptions};
+
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Renders a report in one format.
-pub trait Exporter {
+/// Renders one kind of content (`I`: a run's report, a comparison, a calibration) in one
+/// format. Every output kasauti writes goes through an exporter and [`write_exports`].
+pub trait Exporter<I: ?Sized> {
     /// The format's name on the command line (`json`, `md`, …).
     fn name(&self) -> &'static str;
-    /// The file name it is written to in a run directory.
+    /// The file name it is written to.
     fn file_name(&self) -> &'static str;
-    /// Renders the whole report as the format's text.
-    fn render(&self, input: &ReportInput<'_>) -> Result<String>;
+    /// Renders the whole content as the format's text.
+    fn render(&self, input: &I) -> Result<String>;
+}
+
+/// An exporter of run reports.
+pub type ReportExporter = Box<dyn for<'a> Exporter<ReportInput<'a>>>;
+
+/// Writes what each exporter renders of `input` into `dir` (created if needed), each file
+/// atomically.
+pub fn write_exports<I: ?Sized, E: Exporter<I> + ?Sized>(
+    dir: &Path,
+    exporters: &[Box<E>],
+    input: &I,
+) -> Result<()> {
+    if !exporters.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    for e in exporters {
+        crate::util::write_atomic(&dir.join(e.file_name()), &e.render(input)?)?;
+    }
+    Ok(())
 }
 
 /// What a format may draw on: the statistics, and the question set for names and texts.
@@ -38,7 +62,7 @@ pub struct ReportInput<'a> {
 }
 
 /// The exporter for a format name.
-pub fn exporter(name: &str) -> Result<Box<dyn Exporter>> {
+pub fn exporter(name: &str) -> Result<ReportExporter> {
     Ok(match name {
         "json" => Box::new(json::Json),
         "md" | "markdown" => Box::new(markdown::Markdown),
@@ -51,14 +75,6 @@ pub fn exporter(name: &str) -> Result<Box<dyn Exporter>> {
             )))
         }
     })
-}
-
-/// Writes a file atomically (write to a temporary name, then rename), so a reader never sees half
-/// a report.
-pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 /// Formats a score as a percentage with one decimal.

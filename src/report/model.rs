@@ -8,24 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
 use crate::grade::{code, Records};
-use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, RESAMPLES};
-
-/// Token counts and cost of one side (the model answering, or the judge).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenCount {
-    pub prompt: u64,
-    pub completion: u64,
-    pub requests: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-}
-
-/// Tokens for the model and its judge, apart.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Tokens {
-    pub model: TokenCount,
-    pub judge: TokenCount,
-}
+use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, Tokens, RESAMPLES};
 
 /// One item left out of means, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +82,15 @@ pub struct Report {
     /// Input lines skipped under `--skip-invalid`.
     pub skipped_invalid: usize,
     pub models: BTreeMap<String, ModelReport>,
+}
+
+impl Report {
+    /// Whether any model has incomplete grades or failed items (worth exit code 1).
+    pub fn has_problems(&self) -> bool {
+        self.models
+            .values()
+            .any(|m| m.coverage.incomplete > 0 || m.coverage.failed > 0)
+    }
 }
 
 /// Options for building a report.
@@ -207,6 +199,8 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         total_criteria += q.rubric.len();
     }
     let mut miss: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); total_criteria]; nmodels];
+    // fidelity[model][group] = (answers whose language is known, of them in the asked language).
+    let mut fidelity: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); ngroups]; nmodels];
 
     let failure: HashMap<u32, &str> = records
         .failures
@@ -237,6 +231,13 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             continue;
         }
         cov.answered += 1;
+        if let Some(in_language) = it.in_language {
+            for &g in &keys.question_groups[it.question as usize] {
+                let f = &mut fidelity[m][g];
+                f.0 += 1;
+                f.1 += in_language as u32;
+            }
+        }
         let codes = records.codes_of(it, q.rubric.len());
         for (ci, (c, &k)) in q.rubric.iter().zip(codes).enumerate() {
             if c.points > 0.0 {
@@ -343,7 +344,11 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let mut models = BTreeMap::new();
     let mut lang_means: Vec<Vec<(GroupStats, Vec<f64>)>> = vec![Vec::new(); nmodels];
     let mut reports: Vec<ModelReport> = vec![ModelReport::default(); nmodels];
-    for (m, g, s, means) in results {
+    for (m, g, mut s, means) in results {
+        let (known, inside) = fidelity[m][g];
+        if known > 0 {
+            s.language_fidelity = Some(inside as f64 / known as f64);
+        }
         let r = &mut reports[m];
         let (f, k) = &keys.names[g];
         match f {

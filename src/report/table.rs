@@ -66,7 +66,39 @@ pub fn language_table(report: &Report, color: bool) -> String {
             .map(|m| cell(report.models[*m].macro_language.as_ref())),
     );
     t.add_row(mac);
+    let fidelity = |g: Option<&GroupStats>| g.and_then(|g| g.language_fidelity);
+    if models
+        .iter()
+        .any(|m| fidelity(report.models[*m].overall.as_ref()).is_some())
+    {
+        let mut row = vec![Cell::new("in the asked language")];
+        row.extend(models.iter().map(|m| {
+            Cell::new(match fidelity(report.models[*m].overall.as_ref()) {
+                Some(f) => format!("{}%", pct(f)),
+                None => "—".into(),
+            })
+            .set_alignment(CellAlignment::Right)
+        }));
+        t.add_row(row);
+    }
     let mut s = format!("Score (%) ± bootstrap std, by language\n{t}\n");
+    for (m, r) in &report.models {
+        let off: Vec<String> = r
+            .by_language
+            .iter()
+            .filter_map(|(l, g)| {
+                g.language_fidelity
+                    .filter(|f| *f < 1.0)
+                    .map(|f| format!("{l} {}%", pct(f)))
+            })
+            .collect();
+        if !off.is_empty() {
+            s.push_str(&format!(
+                "{m}: answers in the asked language: {}\n",
+                off.join(", ")
+            ));
+        }
+    }
     for (m, r) in &report.models {
         let c = &r.coverage;
         let mut notes = Vec::new();
@@ -105,7 +137,7 @@ pub fn language_table(report: &Report, color: bool) -> String {
     s
 }
 
-impl Exporter for Table {
+impl Exporter<ReportInput<'_>> for Table {
     fn name(&self) -> &'static str {
         "table"
     }

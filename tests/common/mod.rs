@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests that run the binary (those that need the scripted
+//! HTTP server use `support`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -9,15 +10,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file of the real public data beside the project (`../shared/data`), failing clearly when
-/// it is missing.
-pub fn shared_data(rel: &str) -> PathBuf {
-    let p = root().join("../shared/data").join(rel);
-    assert!(
-        p.exists(),
-        "test data missing: {} (the shared data folder must sit beside the project)",
-        p.display()
-    );
+/// A file of the real public data kept in `tests/data` (see its README for provenance),
+/// failing clearly when it is missing.
+pub fn test_data(rel: &str) -> PathBuf {
+    let p = root().join("tests/data").join(rel);
+    assert!(p.exists(), "test data missing: {}", p.display());
     p
 }
 
@@ -57,4 +54,61 @@ pub fn read_jsonl(p: &Path) -> Vec<serde_json::Value> {
 
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+}
+
+/// `--questions … --rubrics …` naming the bundled files that hold something: the bundled set is
+/// written language by language, and a placeholder file must not stop these tests.
+pub fn bundled_data_args() -> Vec<String> {
+    let mut args = Vec::new();
+    for kind in ["questions", "rubrics"] {
+        args.push(format!("--{kind}"));
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(kind))
+            .expect("bundled folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .filter(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+            .collect();
+        files.sort();
+        args.extend(files.into_iter().map(|p| p.display().to_string()));
+    }
+    args
+}
+
+/// The bundled answers that hold something, for the same reason.
+pub fn bundled_answer_args() -> Vec<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples/answers"))
+        .expect("examples/answers")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        .collect();
+    files.sort();
+    let mut args = vec!["--answers".to_string()];
+    args.extend(files.into_iter().map(|p| p.display().to_string()));
+    args
+}
+
+/// Writes a file, creating its folder.
+pub fn write(path: &Path, text: &str) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+/// Asserts a command succeeded, showing its output when it did not.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Approximate equality for computed figures, within an absolute 1e-9 (the report, compare
+/// and calibrate tests' tolerance).
+pub fn close_abs(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
 }

@@ -110,7 +110,7 @@ impl Template {
             ));
         }
         use sha2::{Digest, Sha256};
-        let sha = crate::dataset::model::hex(&Sha256::digest(text.as_bytes()));
+        let sha = crate::util::hex(&Sha256::digest(text.as_bytes()));
         Ok(Template {
             text,
             sha256: Some(sha),

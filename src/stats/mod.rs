@@ -13,6 +13,12 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+pub mod agreement;
+pub mod compare;
+mod tokens;
+
+pub use tokens::{TokenCount, Tokens};
+
 /// Number of bootstrap resamples (simple-evals uses 1000).
 pub const RESAMPLES: usize = 1000;
 
@@ -29,6 +35,10 @@ pub struct GroupStats {
     pub bootstrap_std: f64,
     /// 2.5th and 97.5th percentiles of the bootstrap means.
     pub ci95: [f64; 2],
+    /// Share of the group's answers written in the asked language (SPEC §4c); absent when no
+    /// answer's language is known (recorded verdicts, runs from before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_fidelity: Option<f64>,
 }
 
 /// Clips to [0, 1].
@@ -84,6 +94,7 @@ pub fn summarise(score: f64, n: usize, mut means: Vec<f64>) -> (GroupStats, Vec<
             n,
             bootstrap_std: std,
             ci95,
+            language_fidelity: None,
         },
         means,
     )

@@ -7,8 +7,6 @@
 //! question difficulty varies much more than the models do, and it cancels in per-question
 //! differences.
 
-pub mod render;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rand::{RngExt, SeedableRng};

@@ -1,15 +1,17 @@
 #![warn(missing_docs)]
-//! A comparison as a terminal table, Markdown, JSON and a self-contained HTML page.
+//! A comparison as a terminal table, Markdown, JSON and a self-contained HTML page, each an
+//! [`Exporter`] of [`Comparison`]s.
 
 use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table as Grid};
 
-use super::{Comparison, CriterionChange, Difference, ModelComparison};
+use super::Exporter;
 use crate::dataset::language::language_label as lang_label;
 use crate::error::{Error, Result};
 use crate::report::html::esc;
 use crate::report::pct;
+use crate::stats::compare::{Comparison, CriterionChange, Difference, ModelComparison};
 
 /// A difference in percentage points with its sign.
 fn pp(x: f64) -> String {
@@ -138,7 +140,7 @@ pub fn json(cmp: &Comparison) -> Result<String> {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::util::escape::markdown_cell(s)
 }
 
 /// `compare.md`.
@@ -153,8 +155,8 @@ pub fn markdown(cmp: &Comparison) -> String {
         let _ = writeln!(
             s,
             "## {} vs {}\n\n{}\n",
-            c.model_a,
-            c.model_b,
+            md_escape(&c.model_a),
+            md_escape(&c.model_b),
             md_escape(&title(cmp, c))
         );
         s.push_str("| group | n | A (%) | B (%) | B − A | 95% CI | p |\n|---|---:|---:|---:|---:|---:|---:|\n");
@@ -316,7 +318,7 @@ fn criteria_html(h: &mut String, list: &[CriterionChange]) {
 pub fn html(cmp: &Comparison) -> String {
     let mut h = String::with_capacity(32 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>kasauti comparison</title>\n<style>\n");
-    h.push_str(crate::report::html::CSS);
+    h.push_str(super::html_assets::CSS);
     h.push_str(FOREST_CSS);
     h.push_str("</style>\n</head>\n<body>\n<main>\n<header><h1>kasauti comparison</h1>\n");
     let _ = writeln!(
@@ -377,3 +379,61 @@ svg .row.sig .ci { stroke: #0072B2; }
 svg .row.sig circle { fill: #0072B2; }
 tr.sig td { font-weight: 600; }
 "#;
+
+/// `compare.md`.
+pub struct CompareMarkdown;
+/// `compare.json`.
+pub struct CompareJson;
+/// `compare.html`.
+pub struct CompareHtml;
+
+impl Exporter<Comparison> for CompareMarkdown {
+    fn name(&self) -> &'static str {
+        "md"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.md"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        Ok(markdown(cmp))
+    }
+}
+
+impl Exporter<Comparison> for CompareJson {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.json"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        json(cmp)
+    }
+}
+
+impl Exporter<Comparison> for CompareHtml {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+    fn file_name(&self) -> &'static str {
+        "compare.html"
+    }
+    fn render(&self, cmp: &Comparison) -> Result<String> {
+        Ok(html(cmp))
+    }
+}
+
+/// The file exporter of a comparison format (`table` is the terminal's: `None`).
+pub fn compare_exporter(name: &str) -> Result<Option<Box<dyn Exporter<Comparison>>>> {
+    Ok(match name {
+        "table" => None,
+        "md" | "markdown" => Some(Box::new(CompareMarkdown)),
+        "json" => Some(Box::new(CompareJson)),
+        "html" => Some(Box::new(CompareHtml)),
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown compare format `{other}` (expected table, md, json or html)"
+            )))
+        }
+    })
+}

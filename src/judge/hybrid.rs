@@ -1,0 +1,51 @@
+//! Rule checks where a criterion has one, the judge model for the rest.
+
+use super::model::ModelJudge;
+use super::rules::{RuleJudge, Scratch};
+use super::{Judge, Judged, Pending, Task, Verdict};
+
+/// The hybrid judge: each criterion with a check is decided by it; the judge model decides the
+/// others (all in one request in batched mode).
+pub struct Hybrid {
+    rules: RuleJudge,
+    model: ModelJudge,
+}
+
+impl Hybrid {
+    /// Checks from `rules`, the rest asked of `model`.
+    pub fn new(rules: RuleJudge, model: ModelJudge) -> Hybrid {
+        Hybrid { rules, model }
+    }
+}
+
+impl Judge for Hybrid {
+    fn judge<'a>(&'a self, task: Task<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            let q = task.q;
+            let mut verdicts: Vec<Option<Verdict>> = vec![None; q.rubric.len()];
+            if let Some(compiled) = self.rules.rubrics.get(task.question as usize) {
+                let rv = compiled.judge(task.answer, &mut Scratch::default());
+                for (slot, v) in verdicts.iter_mut().zip(rv) {
+                    if v.is_judged() {
+                        *slot = Some(v);
+                    }
+                }
+            }
+            let todo: Vec<usize> = (0..q.rubric.len())
+                .filter(|&i| verdicts[i].is_none())
+                .collect();
+            let mut usage = None;
+            if !todo.is_empty() {
+                match self
+                    .model
+                    .decide(q, task.answer, todo, task.wanted, &mut verdicts)
+                    .await?
+                {
+                    Some(u) => usage = Some(u),
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(Judged::from_slots(verdicts, usage)))
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! `--dry-run`: the requests a plan would send, and about how many tokens, without sending any.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::pipeline::{pending, Plan};
+use crate::answers::openai::{self, estimate_tokens};
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::judge::prompt::{self as llm, JudgeMode};
+use crate::judge::JudgeKind;
+use crate::run::{self, saved_state, Saved};
+
+/// What `--dry-run` would send.
+#[derive(Debug, Default)]
+pub struct DryRun {
+    /// (URL, body) of every model request.
+    pub requests: Vec<(String, Value)>,
+    pub model_prompt_tokens: u64,
+    /// The completion tokens' upper bound (`max_tokens` × requests), when `--max-tokens` is set.
+    pub model_completion_bound: Option<u64>,
+    /// Items already done in the run directory.
+    pub already_done: usize,
+    pub judge_calls: u64,
+    /// Judge prompt tokens, counting each answer as `max_tokens` long (or 300 tokens without it).
+    pub judge_prompt_tokens: u64,
+}
+
+/// Works out the requests of a plan without sending any.
+pub fn dry_run(ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<DryRun> {
+    let saved = match dir {
+        Some(d) if d.join(run::MANIFEST).exists() => saved_state(d, false)?,
+        _ => Saved::default(),
+    };
+    let work = pending(ds, plan, &saved, None);
+    let mut out = DryRun {
+        already_done: saved.graded.len().max(saved.answers.len()),
+        ..Default::default()
+    };
+    for w in &work {
+        let q = &ds.questions[w.question as usize];
+        let mut answer_tokens = 300;
+        if let (Some(side), None) = (&plan.model, &w.answer) {
+            let body =
+                openai::request_body(&side.model, &q.prompt.messages(), &side.params, w.sample);
+            out.model_prompt_tokens += estimate_tokens(&body.to_string());
+            if let Some(m) = side.params.max_tokens {
+                *out.model_completion_bound.get_or_insert(0) += m;
+                answer_tokens = m;
+            }
+            out.requests.push((side.endpoint.chat_url(), body));
+        }
+        let (Some(kind), Some(judge)) = (plan.judge, &plan.judge_side) else {
+            continue;
+        };
+        let criteria: Vec<&crate::dataset::Criterion> = q
+            .rubric
+            .iter()
+            .filter(|c| kind == JudgeKind::Llm || c.check.is_none())
+            .collect();
+        if criteria.is_empty() || kind == JudgeKind::Rules {
+            continue;
+        }
+        let filler = "x".repeat((answer_tokens * 3) as usize);
+        match judge.mode {
+            JudgeMode::PerCriterion => {
+                for c in &criteria {
+                    out.judge_calls += 1;
+                    out.judge_prompt_tokens +=
+                        estimate_tokens(&llm::render_one(&judge.template, q, &filler, c));
+                }
+            }
+            JudgeMode::Batched => {
+                out.judge_calls += 1;
+                out.judge_prompt_tokens +=
+                    estimate_tokens(&llm::render_batched(&judge.template, q, &filler, &criteria));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,246 @@
+//! Answer-language fidelity: which script an answer is written in, and whether it is mainly in the
+//! language the question was asked in.
+//!
+//! The script decides for most languages. Two pairs share a script and need a cue from the words:
+//! English and romanised Hindi (Hinglish) both use Latin letters, and are told apart by function
+//! words ("hai", "nahi", "ke", "aur", … against "the", "is", "of", …); Hindi and Marathi both use
+//! Devanagari, and an answer counts as the other language only when that language's function
+//! words clearly outnumber the asked one's ("आहे", "आणि", "मध्ये" against "है", "और", "में").
+
+use serde::{Deserialize, Serialize};
+
+use super::script::{dominant_script, script_share, Script};
+
+/// Share of letters in the asked script above which an answer is "mainly" in it.
+pub const MIN_SHARE: f64 = 0.5;
+
+/// The dominant script of an answer and its share of the letters (`answer_script` of a grade
+/// line).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AnswerScript {
+    /// ISO 15924 code, e.g. `Beng`.
+    pub script: String4,
+    /// Share of all letters, 0..=1, rounded to two decimals.
+    pub share: f64,
+}
+
+/// A four-letter script code stored inline (so grade lines need no allocation for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct String4([u8; 4]);
+
+impl String4 {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("Zyyy")
+    }
+}
+
+impl Serialize for String4 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for String4 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let b = s.as_bytes();
+        if b.len() == 4 && s.is_ascii() {
+            Ok(String4([b[0], b[1], b[2], b[3]]))
+        } else {
+            Ok(String4(*b"Zyyy"))
+        }
+    }
+}
+
+impl From<Script> for String4 {
+    fn from(s: Script) -> Self {
+        let b = s.code().as_bytes();
+        String4([b[0], b[1], b[2], b[3]])
+    }
+}
+
+/// Function words of romanised Hindi.
+const HINGLISH: &[&str] = &[
+    "hai", "hain", "nahi", "nahin", "ke", "ki", "ka", "ko", "aur", "bhi", "toh", "mein", "se",
+    "ye", "yeh", "woh", "wo", "tha", "thi", "kya", "kyun", "kyunki", "lekin", "jo", "jab", "kar",
+    "karke", "hota", "hoti", "hote", "raha", "rahi", "rahe", "wala", "wali", "wale", "gaya",
+    "gayi", "diya", "liya", "apne", "apni", "unke", "unki", "iske", "iski", "uske", "uski",
+    "isliye", "matlab", "yaani", "jaise", "sabse", "bahut", "kuch", "sirf", "hum", "aap", "mujhe",
+    "unhone", "jata", "jaata", "jati", "jaati", "sakte", "sakta", "sakti", "hoga", "hogi", "pe",
+    "tak", "liye", "baad", "pehle", "balki", "agar", "phir", "dono",
+];
+
+/// Function words of English.
+const ENGLISH: &[&str] = &[
+    "the", "is", "are", "was", "were", "of", "and", "to", "that", "it", "for", "with", "as", "on",
+    "by", "this", "which", "be", "has", "have", "from", "an", "or", "its", "their", "they", "he",
+    "she", "at", "these", "those", "been", "who", "what", "why", "how", "also", "because", "would",
+    "will", "can", "not", "but",
+];
+
+/// Hindi function words that Marathi does not use.
+const HINDI: &[&str] = &[
+    "है",
+    "हैं",
+    "था",
+    "थी",
+    "थे",
+    "और",
+    "में",
+    "को",
+    "नहीं",
+    "भी",
+    "गया",
+    "गई",
+    "किया",
+    "यह",
+    "वह",
+    "के",
+];
+
+/// Marathi function words that Hindi does not use.
+const MARATHI: &[&str] = &[
+    "आहे",
+    "आहेत",
+    "आणि",
+    "नाही",
+    "मध्ये",
+    "म्हणून",
+    "केले",
+    "केली",
+    "झाले",
+    "झाली",
+    "पण",
+    "त्यांनी",
+    "हे",
+    "व",
+    "असे",
+    "अशी",
+    "नव्हते",
+    "करून",
+    "त्या",
+    "ती",
+];
+
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+type WordSet = std::collections::HashSet<&'static str, FxBuild>;
+
+/// The four word lists as sets: Hinglish, English, Hindi, Marathi.
+fn word_sets() -> &'static [WordSet; 4] {
+    static SETS: std::sync::OnceLock<[WordSet; 4]> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        let set = |w: &[&'static str]| w.iter().copied().collect::<WordSet>();
+        [set(HINGLISH), set(ENGLISH), set(HINDI), set(MARATHI)]
+    })
+}
+
+/// The answer's dominant script (None without letters of a known script) and whether it is
+/// mainly in `language` (None for languages other than the twelve of SPEC §2).
+pub fn answer_language(answer: &str, language: &str) -> (Option<AnswerScript>, Option<bool>) {
+    answer_language_with(answer, language, None)
+}
+
+/// [`answer_language`], given the normalised answer when the caller has it already.
+pub fn answer_language_with(
+    answer: &str,
+    language: &str,
+    normalized: Option<&str>,
+) -> (Option<AnswerScript>, Option<bool>) {
+    let dominant = dominant_script(answer);
+    let script = dominant.map(|(s, share)| AnswerScript {
+        script: s.into(),
+        share: (share * 100.0).round() / 100.0,
+    });
+    let Some(known) = crate::dataset::language::known_language(language) else {
+        return (script, None);
+    };
+    // A script with at least half of the letters is the dominant one (a tie is checked apart).
+    let mainly = match dominant {
+        Some((s, share)) if s == known.script => share >= MIN_SHARE,
+        Some((_, share)) if share <= MIN_SHARE => script_share(answer, known.script) >= MIN_SHARE,
+        _ => false,
+    };
+    if !mainly {
+        return (script, Some(false));
+    }
+    let needs_words = matches!(language, "en" | "hi-Latn" | "hi" | "mr");
+    if !needs_words {
+        return (script, Some(true));
+    }
+    let owned;
+    let norm = match normalized {
+        Some(n) => n,
+        None => {
+            owned = super::normalize(answer);
+            &owned
+        }
+    };
+    let [hinglish, english, hindi, marathi] = word_sets();
+    let count = |set: &WordSet| norm.split(' ').filter(|t| set.contains(t)).count();
+    let ok = match language {
+        "en" | "hi-Latn" => {
+            let is_hinglish = count(hinglish) > count(english);
+            (language == "hi-Latn") == is_hinglish
+        }
+        _ => {
+            let hi = count(hindi);
+            let mr = count(marathi);
+            let (asked, other) = if language == "hi" { (hi, mr) } else { (mr, hi) };
+            !(other >= 3 && other > 2 * asked)
+        }
+    };
+    (script, Some(ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_lang(answer: &str, lang: &str) -> Option<bool> {
+        answer_language(answer, lang).1
+    }
+
+    #[test]
+    fn script_and_share() {
+        // উত্তর দিলাম: 10 Bengali letters (vowel signs and virama count); "in Bengal": 8 Latin.
+        let (s, ok) = answer_language("উত্তর দিলাম in Bengal", "bn");
+        let s = s.unwrap();
+        assert_eq!(s.script.as_str(), "Beng");
+        assert_eq!(s.share, 0.56);
+        assert_eq!(ok, Some(true));
+        assert_eq!(in_lang("An answer in English only.", "bn"), Some(false));
+        assert_eq!(in_lang("தமிழில் பதில்", "ta"), Some(true));
+        assert_eq!(in_lang("தமிழில் பதில்", "te"), Some(false));
+        assert_eq!(answer_language("123 ...", "ta"), (None, Some(false)));
+        assert_eq!(in_lang("whatever", "xx"), None);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"script":"Beng","share":0.56}"#);
+        let back: AnswerScript = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn hinglish_is_told_apart_from_english() {
+        let hinglish = "Hawa Mahal ko Sawai Pratap Singh ne 1799 mein banwaya tha, aur iski khidkiyan hawa ke liye hain.";
+        let english = "Hawa Mahal was built by Sawai Pratap Singh in 1799, and its windows are for the breeze.";
+        assert_eq!(in_lang(hinglish, "hi-Latn"), Some(true));
+        assert_eq!(in_lang(hinglish, "en"), Some(false));
+        assert_eq!(in_lang(english, "en"), Some(true));
+        assert_eq!(in_lang(english, "hi-Latn"), Some(false));
+        // Devanagari Hindi is not Hinglish.
+        assert_eq!(in_lang("हवा महल 1799 में बना था", "hi-Latn"), Some(false));
+    }
+
+    #[test]
+    fn hindi_and_marathi_share_devanagari() {
+        let hindi = "यह मंदिर राष्ट्रकूट राजा ने बनवाया था और यह एक ही चट्टान में काटा गया है।";
+        let marathi = "हे मंदिर राष्ट्रकूट राजाने घडवले आणि ते एकाच खडकात कोरले आहे, म्हणून ते कठीण आहे.";
+        assert_eq!(in_lang(hindi, "hi"), Some(true));
+        assert_eq!(in_lang(marathi, "mr"), Some(true));
+        assert_eq!(in_lang(marathi, "hi"), Some(false));
+        assert_eq!(in_lang(hindi, "mr"), Some(false));
+        // Too few cues: Devanagari counts for both.
+        assert_eq!(in_lang("कैलास मंदिर", "hi"), Some(true));
+        assert_eq!(in_lang("कैलास मंदिर", "mr"), Some(true));
+    }
+}

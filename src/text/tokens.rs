@@ -1,0 +1,526 @@
+//! An answer as normalised tokens that remember their sentence and clause, and phrases found at
+//! token positions (with `*` prefix matching), for the checks that care where a match is: negation,
+//! context windows, prompt echoes, keyword lists and evidence.
+//!
+//! The normalised text of [`Tokens`] equals [`normalize`](super::normalize) of the whole answer:
+//! the answer is cut only at characters the normaliser turns into spaces anyway (sentence and
+//! clause punctuation, but not the `.` or `,` between two digits), and each piece is normalised
+//! on its own.
+
+use std::collections::HashMap;
+
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+
+use super::negation::Markers;
+use super::normalize::{is_word_char, normalize_into};
+
+/// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | ';' | '।' | '॥' | '\n' | '|')
+}
+
+/// Whether the `.` between `before` and `after` ends a sentence: it is followed by a space (or
+/// the end), and it does not close an abbreviation or an initial: a word of one syllable in a
+/// chain of them or before a number ("ಕ್ರಿ.ಶ. 1610", "எம். ஜி. ஆர்.", "ई.स.", "U.S.", "c. 1250").
+fn full_stop(before: &str, after: &str) -> bool {
+    let mut rest = after.chars();
+    match rest.next() {
+        None => return true,
+        Some(c) if !c.is_whitespace() => return false,
+        Some(_) => {}
+    }
+    let next_text = after.trim_start();
+    let is_word = super::normalize::is_word_char;
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[word_start..];
+    if syllables(word) >= 2 {
+        return true;
+    }
+    // A short word before a number is an abbreviation ("ಕ್ರಿ.ಶ. 1610", "c. 1250").
+    if next_text.chars().next().is_some_and(char::is_numeric) {
+        return false;
+    }
+    // A short word right after another dot ("U.S.", "ई.स."), or before another short word with
+    // a dot ("எம். ஜி."), is an abbreviation or an initial.
+    if before[..word_start].ends_with('.') {
+        return false;
+    }
+    let next_end = next_text
+        .char_indices()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(next_text.len(), |(i, _)| i);
+    let next_word = &next_text[..next_end];
+    !(syllables(next_word) == 1 && next_text[next_end..].starts_with('.'))
+}
+
+/// Syllables of a word, roughly: letters that are not marks, less the dead consonants
+/// (consonant + virama).
+fn syllables(word: &str) -> usize {
+    let letters = word
+        .chars()
+        .filter(|&c| c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c))
+        .count();
+    let viramas = word.chars().filter(|&c| is_virama(c)).count();
+    letters.saturating_sub(viramas)
+}
+
+fn is_virama(c: char) -> bool {
+    matches!(
+        c,
+        '\u{094D}'
+            | '\u{09CD}'
+            | '\u{0A4D}'
+            | '\u{0ACD}'
+            | '\u{0B4D}'
+            | '\u{0BCD}'
+            | '\u{0C4D}'
+            | '\u{0CCD}'
+            | '\u{0D4D}'
+    )
+}
+
+/// Clause ends inside a sentence: commas, colons, dashes and brackets.
+fn ends_clause(c: char) -> bool {
+    matches!(
+        c,
+        ',' | ':' | '—' | '–' | '(' | ')' | '[' | ']' | '،' | '、' | '"' | '“' | '”'
+    )
+}
+
+/// A normalised answer cut into tokens, each with its sentence and clause.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    /// The normalised text (single spaces between tokens).
+    pub text: String,
+    /// Byte range of each token in `text`.
+    pub spans: Vec<(u32, u32)>,
+    /// Sentence number of each token (a contrastive word such as "but" also ends one).
+    pub sentence: Vec<u32>,
+    /// Clause number of each token (commas, colons, dashes also end one).
+    pub clause: Vec<u32>,
+    /// Sentence number of each token by punctuation only (`.` `!` `?` danda, newline): what
+    /// `near` windows stay within; a semicolon or "but" does not end one.
+    pub period: Vec<u32>,
+    /// Sentences that end in a question mark, by sentence number.
+    pub questions: Vec<bool>,
+    buf: String,
+    current_period: u32,
+    /// The answer as given, and each token's byte range in it when the token could be mapped
+    /// back to a word of it (`u32::MAX` otherwise): excerpts quote the answer as written.
+    raw: String,
+    raw_spans: Vec<(u32, u32)>,
+    raw_words: Vec<(u32, u32)>,
+}
+
+impl Tokens {
+    /// Cuts and normalises `raw`, reusing the buffers.
+    pub fn fill(&mut self, raw: &str) {
+        self.text.clear();
+        self.spans.clear();
+        self.sentence.clear();
+        self.period.clear();
+        self.clause.clear();
+        self.questions.clear();
+        self.current_period = 0;
+        self.raw.clear();
+        self.raw.push_str(raw);
+        self.raw_spans.clear();
+        let markers = Markers::get();
+        let mut sentence = 0u32;
+        let mut clause = 0u32;
+        self.questions.push(false);
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        let mut iter = raw.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            let next = iter.peek().map(|&(_, n)| n);
+            let (sentence_end, clause_end) = if ends_sentence(c) || ends_clause(c) {
+                // Only a '.' or ',' between two digits belongs to a number.
+                let between_digits = matches!(c, '.' | ',')
+                    && prev.is_some_and(char::is_numeric)
+                    && next.is_some_and(char::is_numeric);
+                (
+                    ends_sentence(c)
+                        && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
+                    ends_clause(c) && !between_digits,
+                )
+            } else {
+                (false, false)
+            };
+            if sentence_end || clause_end {
+                self.push_piece(raw, start, i, markers, &mut sentence, &mut clause);
+                start = i + c.len_utf8();
+                if sentence_end {
+                    if c == '?' && self.sentence.last() == Some(&sentence) {
+                        if let Some(q) = self.questions.last_mut() {
+                            *q = true;
+                        }
+                    }
+                    self.new_sentence(&mut sentence, &mut clause);
+                    if c != ';' {
+                        self.current_period += 1;
+                    }
+                } else {
+                    clause += 1;
+                }
+            }
+            prev = Some(c);
+        }
+        self.push_piece(raw, start, raw.len(), markers, &mut sentence, &mut clause);
+    }
+
+    fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
+        // Only open a new sentence when the current one has tokens, so numbers stay small.
+        if self.sentence.last() == Some(sentence) {
+            *sentence += 1;
+            self.questions.push(false);
+        }
+        *clause += 1;
+    }
+
+    fn push_piece(
+        &mut self,
+        raw: &str,
+        from: usize,
+        to: usize,
+        markers: &Markers,
+        sentence: &mut u32,
+        clause: &mut u32,
+    ) {
+        let piece = &raw[from..to];
+        if piece.trim().is_empty() {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        normalize_into(piece, &mut buf);
+        // The piece's words as written: runs of word characters (joiners stay inside a word,
+        // as normalisation removes them).
+        self.raw_words.clear();
+        let mut word_start = None;
+        for (i, c) in piece.char_indices() {
+            let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
+            match (inside, word_start) {
+                (true, None) => word_start = Some(i),
+                (false, Some(w)) => {
+                    self.raw_words.push(((from + w) as u32, (from + i) as u32));
+                    word_start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(w) = word_start {
+            self.raw_words.push(((from + w) as u32, to as u32));
+        }
+        let count = buf.split(' ').filter(|t| !t.is_empty()).count();
+        let mapped = count == self.raw_words.len();
+        for (k, tok) in buf.split(' ').filter(|t| !t.is_empty()).enumerate() {
+            if !self.text.is_empty() {
+                self.text.push(' ');
+            }
+            let s = self.text.len() as u32;
+            self.text.push_str(tok);
+            self.spans.push((s, self.text.len() as u32));
+            self.raw_spans.push(if mapped {
+                self.raw_words[k]
+            } else {
+                (u32::MAX, u32::MAX)
+            });
+            self.sentence.push(*sentence);
+            self.period.push(self.current_period);
+            self.clause.push(*clause);
+            if markers.is_splitter(tok) {
+                self.new_sentence(sentence, clause);
+            }
+        }
+        self.buf = buf;
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Token `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let (s, e) = self.spans[i];
+        &self.text[s as usize..e as usize]
+    }
+
+    /// Tokens `first..=last` with up to `context` tokens either side, `…` marking a cut: as
+    /// the answer wrote them when they map back to its words, else as normalised.
+    pub fn excerpt(&self, first: usize, last: usize, context: usize) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        let last = last.min(self.len() - 1);
+        let a = first.saturating_sub(context);
+        let b = (last + context).min(self.len() - 1);
+        let mut out = String::new();
+        if a > 0 {
+            out.push('…');
+        }
+        let (ra, rb) = (self.raw_spans[a].0, self.raw_spans[b].1);
+        if ra != u32::MAX && rb != u32::MAX && ra <= rb {
+            // As written, with line breaks and runs of spaces as one space.
+            let mut space = false;
+            for c in self.raw[ra as usize..rb as usize].chars() {
+                if c.is_whitespace() {
+                    space = true;
+                    continue;
+                }
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c);
+            }
+        } else {
+            out.push_str(&self.text[self.spans[a].0 as usize..self.spans[b].1 as usize]);
+        }
+        if b + 1 < self.len() {
+            out.push('…');
+        }
+        out
+    }
+
+    /// The token index at byte offset `at` of `text` (the token containing it or the next one).
+    pub fn token_at(&self, at: usize) -> usize {
+        self.spans.partition_point(|&(_, e)| (e as usize) <= at)
+    }
+}
+
+/// One phrase as tokens; with `prefix`, its last token matches any token that begins with it.
+#[derive(Debug, Clone)]
+struct Pattern {
+    tokens: Vec<String>,
+    prefix: bool,
+}
+
+/// Phrases found at token positions. A phrase ending in `*` matches any word that begins with
+/// what precedes the `*` (in a multi-word phrase, the `*` applies to its last word).
+#[derive(Debug, Clone, Default)]
+pub struct PhraseIndex {
+    patterns: Vec<Pattern>,
+    /// Exact first token → patterns starting with it.
+    by_first: HashMap<Box<str>, Vec<usize>, FxBuild>,
+    /// One-token prefix patterns, by prefix.
+    by_prefix: HashMap<Box<str>, Vec<usize>, FxBuild>,
+    /// Longest prefix in bytes.
+    longest_prefix: usize,
+}
+
+/// A phrase occurrence: its first and last token.
+pub type Span = (u32, u32);
+
+impl PhraseIndex {
+    /// Compiles phrases (raw, as written in rubrics). A phrase that is empty once normalised never
+    /// matches (the loader rejects such phrases before they get here).
+    pub fn new<S: AsRef<str>>(phrases: &[S]) -> PhraseIndex {
+        let mut idx = PhraseIndex::default();
+        let mut buf = String::new();
+        for (i, p) in phrases.iter().enumerate() {
+            let p = p.as_ref().trim();
+            let (body, prefix) = match p.strip_suffix('*') {
+                Some(b) => (b, true),
+                None => (p, false),
+            };
+            normalize_into(body, &mut buf);
+            let tokens: Vec<String> = buf
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(first) = tokens.first() {
+                if prefix && tokens.len() == 1 {
+                    idx.longest_prefix = idx.longest_prefix.max(first.len());
+                    idx.by_prefix
+                        .entry(first.as_str().into())
+                        .or_default()
+                        .push(i);
+                } else {
+                    idx.by_first
+                        .entry(first.as_str().into())
+                        .or_default()
+                        .push(i);
+                }
+            }
+            idx.patterns.push(Pattern { tokens, prefix });
+        }
+        idx
+    }
+
+    /// Number of phrases.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Whether there are no phrases.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Every occurrence of every phrase: `out[i]` lists phrase `i`'s spans in order.
+    pub fn find(&self, toks: &Tokens, out: &mut Vec<Vec<Span>>) {
+        out.resize_with(self.patterns.len(), Vec::new);
+        out.truncate(self.patterns.len());
+        for v in out.iter_mut() {
+            v.clear();
+        }
+        if self.patterns.is_empty() {
+            return;
+        }
+        let n = toks.len();
+        for i in 0..n {
+            let t = toks.get(i);
+            if let Some(list) = self.by_first.get(t) {
+                for &p in list {
+                    let pat = &self.patterns[p];
+                    let k = pat.tokens.len();
+                    if i + k > n {
+                        continue;
+                    }
+                    let ok = pat.tokens.iter().enumerate().all(|(j, want)| {
+                        let have = toks.get(i + j);
+                        if pat.prefix && j + 1 == k {
+                            have.starts_with(want.as_str())
+                        } else {
+                            have == want
+                        }
+                    });
+                    if ok {
+                        out[p].push((i as u32, (i + k - 1) as u32));
+                    }
+                }
+            }
+            if !self.by_prefix.is_empty() {
+                for (end, _) in t
+                    .char_indices()
+                    .skip(1)
+                    .chain(std::iter::once((t.len(), ' ')))
+                {
+                    if end > self.longest_prefix {
+                        break;
+                    }
+                    if let Some(list) = self.by_prefix.get(&t[..end]) {
+                        for &p in list {
+                            out[p].push((i as u32, i as u32));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Tokens {
+        let mut t = Tokens::default();
+        t.fill(s);
+        t
+    }
+
+    #[test]
+    fn text_equals_whole_normalisation() {
+        for s in [
+            "विद्रोह १८५७ में मेरठ से शुरू हुआ; मंगल पाण्डे, और 3.45 लाख। ठीक?",
+            "It cost Rs. 1,000.50 — not 2,000! Why?\nNew line",
+            "মল্ল রাজারা, পলিমাটির দেশে: ইট।",
+            "",
+            "  ,,, ",
+        ] {
+            assert_eq!(toks(s).text, super::super::normalize(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn sentences_clauses_and_questions() {
+        let t = toks("Not the sitar, the ektara. Was it Akbar? No; but X");
+        let words: Vec<&str> = (0..t.len()).map(|i| t.get(i)).collect();
+        assert_eq!(
+            words,
+            ["not", "the", "sitar", "the", "ektara", "was", "it", "akbar", "no", "but", "x"]
+        );
+        assert_eq!(t.sentence, [0, 0, 0, 0, 0, 1, 1, 1, 2, 3, 4]);
+        // Periods: only punctuation ends one, not ";" or "but".
+        assert_eq!(t.period, [0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
+        assert_ne!(t.clause[2], t.clause[3]);
+        assert_eq!(t.clause[0], t.clause[2]);
+        assert!(t.questions[1]);
+        assert!(!t.questions[0]);
+        // A decimal point and digit grouping do not cut.
+        let t = toks("3.5 and 1,000 घोड़े, २४ चाके");
+        assert_eq!(t.clause[0], t.clause[2]);
+        assert_ne!(t.clause[2], t.clause[4]);
+    }
+
+    #[test]
+    fn abbreviations_and_initials_do_not_end_a_sentence() {
+        for text in [
+            "ರಾಜ ಒಡೆಯರು ಕ್ರಿ.ಶ. 1610ರಲ್ಲಿ ಆರಂಭಿಸಿದರು",
+            "எம். ஜி. ஆர். 1977 இல் முதலமைச்சரானார்",
+            "ई.स. 1674 मध्ये राज्याभिषेक झाला",
+            "The U.S. team won",
+            "Konark, c. 1250, in Odisha",
+        ] {
+            let t = toks(text);
+            assert!(
+                t.sentence.iter().all(|&s| s == 0),
+                "{text}: {:?}",
+                t.sentence
+            );
+        }
+        for text in [
+            "ते मंदिर आहे. पुढे",
+            "ಇದು ದೇವಾಲಯ ಇದೆ. ಮುಂದೆ",
+            "It was built. Then",
+            "63 பேர். ஆழ்வார்கள்",
+        ] {
+            let t = toks(text);
+            assert_eq!(t.sentence.last(), Some(&1), "{text}: {:?}", t.sentence);
+        }
+    }
+
+    #[test]
+    fn prefix_phrases() {
+        let idx = PhraseIndex::new(&["ராஜராஜ*", "new del*", "delhi", "चाक*"]);
+        let t = toks("ராஜராஜனால் கட்டப்பட்டது; New Delhi, delhi and चाके");
+        let mut out = Vec::new();
+        idx.find(&t, &mut out);
+        assert_eq!(out[0], vec![(0, 0)]);
+        assert_eq!(out[1], vec![(2, 3)]);
+        assert_eq!(out[2], vec![(3, 3), (4, 4)]);
+        assert_eq!(out[3], vec![(6, 6)]);
+        // The prefix matches the word itself too, and not in the middle of a word.
+        let t = toks("ராஜராஜ மகாராஜராஜன்");
+        idx.find(&t, &mut out);
+        assert_eq!(out[0], vec![(0, 0)]);
+    }
+
+    #[test]
+    fn excerpts() {
+        let t = toks("a b c d e f g h");
+        assert_eq!(t.excerpt(3, 3, 1), "…c d e…");
+        assert_eq!(t.excerpt(0, 1, 2), "a b c d…");
+        assert_eq!(t.excerpt(6, 7, 5), "…b c d e f g h");
+        assert_eq!(t.token_at(4), 2);
+        // Quoted as written: case, nukta, punctuation and line breaks kept (as one space).
+        let t = toks("Rajaraja's temple, at Tanjore.\nफ़िल्म (1987) ৰাজ্য");
+        assert_eq!(t.excerpt(0, 1, 1), "Rajaraja's temple…");
+        assert_eq!(t.excerpt(4, 5, 1), "…at Tanjore. फ़िल्म (1987…");
+        // A number with grouping does not map back word for word: normalised text instead.
+        let t = toks("costs 1,000 rupees");
+        assert_eq!(t.excerpt(1, 1, 1), "costs 1,000 rupees");
+    }
+}
