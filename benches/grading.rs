@@ -52,6 +52,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Runs `kasauti grade` (the binary at `exe`) on `data` with `threads` worker threads.
 fn run(exe: &Path, data: &Path, out: &Path, threads: usize) -> (f64, f64, f64) {
+    // A fresh output folder: kasauti refuses to grade into one that holds another run (the other
+    // shape's, or another build's).
+    let _ = std::fs::remove_dir_all(out);
     let mut c = Command::new(exe);
     if threads == 1 {
         // One thread means one core: kasauti's reader, consumer and writer threads would

@@ -89,6 +89,15 @@ impl Letters {
         best.map(|(script, count)| (script, count as f64 / self.total as f64))
     }
 
+    /// Adds the letters of a text that follows this one after a character that is not a letter
+    /// (pieces of one answer cut at punctuation): the sum is the count of the whole.
+    pub(super) fn add_after_break(&mut self, next: &Letters) {
+        for (a, b) in self.counts.iter_mut().zip(next.counts.iter()) {
+            *a += b;
+        }
+        self.total += next.total;
+    }
+
     /// Counts an ASCII byte; returns the script code of the character for a following mark.
     #[inline(always)]
     fn add_ascii(&mut self, b: u8) -> u8 {
@@ -671,7 +680,7 @@ mod tests {
         let ascii = (0x20u8..0x7F).prop_map(char::from);
         let special = prop::sample::select(
             "\u{200C}\u{200D}\u{FEFF}\u{00AD}\u{200B}\u{2060}\u{FE0F}\u{0301}\u{0307}\u{0323}\u{030C}\u{0345}\
-             ,.-\u{2212} \t\n।॥0123456789०৫੬૭୮௯౧೨൩İßΣςÅǰJéÉ\u{1E9E}Ωωᾼﬁΐㄱ가각😀ا"
+             ,.-\u{2212} \t\n।॥—–“”،、0123456789०৫੬૭୮௯౧೨൩İßΣςÅǰJéÉ\u{1E9E}Ωωᾼﬁΐㄱ가각😀ا"
                 .chars()
                 .collect::<Vec<_>>(),
         );
@@ -692,6 +701,15 @@ mod tests {
         fn single_pass_equals_the_previous_normaliser(chars in prop::collection::vec(any_char(), 0..40)) {
             let s: String = chars.into_iter().collect();
             check(&s)?;
+        }
+
+        /// The answer's letters as tokens count them while normalising its pieces.
+        #[test]
+        fn tokens_count_letters_like_the_whole(chars in prop::collection::vec(any_char(), 0..60)) {
+            let s: String = chars.into_iter().collect();
+            let mut toks = super::super::Tokens::default();
+            toks.fill(&s);
+            prop_assert_eq!(toks.letters(), &Letters::of(&s), "input {:?}", s);
         }
 
         /// Text in one script with words, digits and punctuation, as answers are.
