@@ -11,14 +11,6 @@ fn bad(name: &str) -> PathBuf {
     root().join("tests/bad_input").join(name)
 }
 
-fn mini(name: &str) -> String {
-    root()
-        .join("tests/fixtures/mini")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Grades answers against the small valid fixture set.
 fn grade_answers(dir: &Path, answers: &Path, extra: &[&str]) -> std::process::Output {
     let out = dir.join("run");

@@ -10,14 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn mini(name: &str) -> String {
-    root()
-        .join("tests/fixtures/mini")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn bad(name: &str) -> String {
     root()
         .join("tests/bad_input")

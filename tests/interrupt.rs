@@ -11,14 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn mini(name: &str) -> String {
-    root()
-        .join("tests/fixtures/mini")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Many answers to the three fixture questions (one model's answers, repeated as samples of
 /// many models), so that grading takes long enough to be interrupted.
 fn many_answers(dir: &Path, n: usize) -> PathBuf {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod agreement;
 pub mod compare;
+pub mod ppi;
 mod tokens;
 
 pub use tokens::{TokenCount, Tokens};

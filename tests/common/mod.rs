@@ -18,6 +18,15 @@ pub fn test_data(rel: &str) -> PathBuf {
     p
 }
 
+/// A file of the small hand-checked fixture set (`tests/fixtures/mini`), as a path argument.
+pub fn mini(name: &str) -> String {
+    root()
+        .join("tests/fixtures/mini")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Runs the kasauti binary with arguments, in `cwd`.
 pub fn kasauti(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kasauti"))
