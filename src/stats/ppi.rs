@@ -87,7 +87,7 @@ pub fn power_tuned_lambda(all_judge: &[f64], labelled: &[(f64, f64)]) -> f64 {
     }
     let var = var_pop(all_judge);
     let cov = cov_pop(labelled);
-    if !(var > 0.0) || !cov.is_finite() {
+    if var.is_nan() || var <= 0.0 || !cov.is_finite() {
         return 0.0;
     }
     (cov / var).clamp(0.0, 1.0)
