@@ -79,9 +79,58 @@ struct Facts {
     base: u32,
 }
 
+/// How long the synthetic answers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// 10 to 30 words plus the facts (about 300 bytes), no sentence punctuation.
+    Short,
+    /// About 2 KB of text (1,800 to 2,200 bytes of words), in sentences of 6 to 14 words ending
+    /// in a danda (Indic scripts) or a full stop (Latin), some clauses separated by commas.
+    Long,
+}
+
+impl Shape {
+    pub fn from_name(name: &str) -> Option<Shape> {
+        match name {
+            "short" => Some(Shape::Short),
+            "long" => Some(Shape::Long),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Short => "short",
+            Shape::Long => "long",
+        }
+    }
+}
+
+/// Filler words of a long answer: at least `min_bytes` of text in sentences.
+fn long_words(rng: &mut Rng, base: u32, min_bytes: usize) -> Vec<String> {
+    let end = if base == 0 { "." } else { "\u{0964}" };
+    let mut words: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    while bytes < min_bytes {
+        let n = 6 + rng.below(9);
+        for k in 0..n {
+            let mut w = word(rng, base);
+            if k + 1 == n {
+                w.push_str(end);
+            } else if rng.chance(0.08) {
+                w.push(',');
+            }
+            bytes += w.len() + 1;
+            words.push(w);
+        }
+    }
+    words
+}
+
 /// Writes `questions` questions with inline rubrics to `dir/questions.jsonl` and `answers`
-/// answers (five models, round robin over questions and samples) to `dir/answers.jsonl`.
-pub fn generate(dir: &Path, questions: usize, answers: usize) -> std::io::Result<()> {
+/// answers of the given shape (five models, round robin over questions and samples) to
+/// `dir/answers.jsonl`.
+pub fn generate(dir: &Path, questions: usize, answers: usize, shape: Shape) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng::new(0x6b61_7361);
     let mut facts = Vec::with_capacity(questions);
@@ -128,9 +177,15 @@ pub fn generate(dir: &Path, questions: usize, answers: usize) -> std::io::Result
         let skill = 0.9 - 0.15 * model as f64;
         let english = rng.chance(0.15 + 0.1 * model as f64);
         let base = if english { 0 } else { f.base };
-        let mut words: Vec<String> = (0..(10 + rng.below(20)))
-            .map(|_| word(&mut rng, base))
-            .collect();
+        let mut words: Vec<String> = match shape {
+            Shape::Short => (0..(10 + rng.below(20)))
+                .map(|_| word(&mut rng, base))
+                .collect(),
+            Shape::Long => {
+                let min_bytes = 1800 + rng.below(400) as usize;
+                long_words(&mut rng, base, min_bytes)
+            }
+        };
         for j in 0..6 {
             if rng.chance(skill) {
                 let w = if english {

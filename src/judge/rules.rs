@@ -336,7 +336,7 @@ impl CompiledRubric {
             match c {
                 Some(c) => {
                     let mut why = String::new();
-                    let met = self.eval(c, answer, scratch, &mut why);
+                    let met = self.eval(c, scratch, &mut why);
                     emit(i, Some(met), &why);
                     whys.push(why);
                 }
@@ -644,7 +644,7 @@ impl CompiledRubric {
         found
     }
 
-    fn eval(&self, c: &Compiled, raw: &str, s: &Scratch, why: &mut String) -> bool {
+    fn eval(&self, c: &Compiled, s: &Scratch, why: &mut String) -> bool {
         use std::fmt::Write;
         let positional = matches!(
             c,
@@ -774,9 +774,9 @@ impl CompiledRubric {
                 }
             }
             Compiled::Script { script, min_share } => {
-                // Script share is read from the raw answer: normalisation keeps scripts, but the
-                // raw text is what a reader sees.
-                let share = text::script_share(raw, *script);
+                // Script share is of the raw answer's letters (normalisation keeps scripts, but
+                // the raw text is what a reader sees), counted when the answer was normalised.
+                let share = s.toks.letters().share(*script);
                 let met = share >= *min_share && share > 0.0;
                 let _ = write!(
                     why,
@@ -809,7 +809,7 @@ impl CompiledRubric {
                 let mut parts = Vec::new();
                 for c in v {
                     let mut w = String::new();
-                    if !self.eval(c, raw, s, &mut w) {
+                    if !self.eval(c, s, &mut w) {
                         why.push_str(&w);
                         return false;
                     }
@@ -822,7 +822,7 @@ impl CompiledRubric {
                 let mut parts = Vec::new();
                 for c in v {
                     let mut w = String::new();
-                    if self.eval(c, raw, s, &mut w) {
+                    if self.eval(c, s, &mut w) {
                         why.push_str(&w);
                         return true;
                     }
@@ -833,7 +833,7 @@ impl CompiledRubric {
             }
             Compiled::Not(c) => {
                 let mut w = String::new();
-                let inner = self.eval(c, raw, s, &mut w);
+                let inner = self.eval(c, s, &mut w);
                 let _ = write!(why, "not ({w})");
                 !inner
             }
@@ -852,7 +852,7 @@ impl CompiledRubric {
                         let mut parts = Vec::new();
                         for c in items {
                             let mut p = String::new();
-                            self.eval(c, raw, s, &mut p);
+                            self.eval(c, s, &mut p);
                             parts.push(p);
                         }
                         let _ = write!(

@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::script::{dominant_script, script_share, Script};
+use super::pass::Letters;
+use super::script::Script;
 
 /// Share of letters in the asked script above which an answer is "mainly" in it.
 pub const MIN_SHARE: f64 = 0.5;
@@ -146,7 +147,18 @@ pub fn answer_language_with(
     language: &str,
     normalized: Option<&str>,
 ) -> (Option<AnswerScript>, Option<bool>) {
-    let dominant = dominant_script(answer);
+    answer_language_counted(answer, &Letters::of(answer), language, normalized)
+}
+
+/// [`answer_language_with`], given the answer's letters per script when the caller has them
+/// already (such as [`Tokens::letters`](super::Tokens::letters)).
+pub fn answer_language_counted(
+    answer: &str,
+    letters: &Letters,
+    language: &str,
+    normalized: Option<&str>,
+) -> (Option<AnswerScript>, Option<bool>) {
+    let dominant = letters.dominant();
     let script = dominant.map(|(s, share)| AnswerScript {
         script: s.into(),
         share: (share * 100.0).round() / 100.0,
@@ -157,7 +169,7 @@ pub fn answer_language_with(
     // A script with at least half of the letters is the dominant one (a tie is checked apart).
     let mainly = match dominant {
         Some((s, share)) if s == known.script => share >= MIN_SHARE,
-        Some((_, share)) if share <= MIN_SHARE => script_share(answer, known.script) >= MIN_SHARE,
+        Some((_, share)) if share <= MIN_SHARE => letters.share(known.script) >= MIN_SHARE,
         _ => false,
     };
     if !mainly {

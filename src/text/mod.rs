@@ -11,12 +11,14 @@ pub mod fidelity;
 pub mod negation;
 mod normalize;
 mod numbers;
+mod pass;
 mod phrases;
 mod script;
 mod tokens;
 
 pub use normalize::{is_word_char, normalize, normalize_into};
 pub use numbers::{numbers, numbers_iter, Numbers};
+pub use pass::{analyze_into, Analysis, Letters};
 pub use phrases::{PhraseError, PhraseSet};
 pub use script::{dominant_script, script_share, Script};
 pub use tokens::{PhraseIndex, Span, Tokens};

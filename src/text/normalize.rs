@@ -17,7 +17,9 @@
 
 use std::sync::OnceLock;
 
-use unicode_normalization::char::{canonical_combining_class, compose, is_combining_mark};
+#[cfg(test)]
+use unicode_normalization::char::compose;
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalises text for matching.
@@ -33,13 +35,40 @@ pub fn normalize(s: &str) -> String {
 }
 
 /// Normalises `s` into `out`, which is cleared first; reusing `out` avoids an allocation per call.
+///
+/// It reads each byte of `s` once (see [`analyze_into`](super::analyze_into), which also counts
+/// letters and words in the same pass).
 pub fn normalize_into(s: &str, out: &mut String) {
+    super::pass::analyze_into(s, out);
+}
+
+/// The normaliser as it was before the single pass (ASCII loop, or mapping into a buffer, quick
+/// check, then the context rules): the reference the single pass is tested against.
+#[cfg(test)]
+pub(super) fn normalize_reference(s: &str, out: &mut String) {
     out.clear();
     out.reserve(s.len());
     if s.is_ascii() {
         normalize_ascii(s.as_bytes(), out);
     } else {
         normalize_unicode(s, out);
+    }
+}
+
+/// The full path: canonical decomposition, the per-character mapping, recomposition, then the
+/// context rules. Always correct; the single pass falls back to it when the mapped text does not
+/// pass the NFC quick check.
+pub(super) fn normalize_full(s: &str, out: &mut String) {
+    out.clear();
+    context_rules(s.chars().nfd().flat_map(map_char).nfc(), out);
+}
+
+/// Flags and canonical combining class of a character of the Indic blocks (0 and 0 outside).
+pub(super) fn indic_flags(cp: u32) -> (u8, u8) {
+    let t = indic_table();
+    match cp.checked_sub(INDIC_START) {
+        Some(i) if (i as usize) < INDIC_LEN => (t.flags[i as usize], t.ccc[i as usize]),
+        _ => (0, 0),
     }
 }
 
@@ -80,19 +109,19 @@ fn is_word_char_generic(c: char) -> bool {
 
 /// The Brahmic blocks from Devanagari to Malayalam, where nearly all characters of Indic answers
 /// fall.
-const INDIC_START: u32 = 0x0900;
-const INDIC_END: u32 = 0x0D80;
-const INDIC_LEN: usize = (INDIC_END - INDIC_START) as usize;
+pub(super) const INDIC_START: u32 = 0x0900;
+pub(super) const INDIC_END: u32 = 0x0D80;
+pub(super) const INDIC_LEN: usize = (INDIC_END - INDIC_START) as usize;
 
 /// Flag: a word character.
-const WORD: u8 = 1;
+pub(super) const WORD: u8 = 1;
 /// Flag: NFC quick check is "yes" (not "no" or "maybe").
-const NFC_YES: u8 = 2;
+pub(super) const NFC_YES: u8 = 2;
 /// Flag: a letter for script statistics (alphabetic or a combining mark).
 const LETTER: u8 = 4;
 /// Flag: NFC quick check is "maybe" and the combining class is 0 (vowel signs such as Tamil ா
 /// that compose with some preceding letters).
-const MAYBE_STARTER: u8 = 8;
+pub(super) const MAYBE_STARTER: u8 = 8;
 
 /// Character properties of the Indic blocks, cached because the generic lookups (binary searches
 /// over Unicode tables) dominate normalisation time otherwise.
@@ -134,6 +163,7 @@ fn indic_table() -> &'static IndicTable {
 
 /// NFC quick check ("yes" is definitive) of `chars`, with the Indic blocks served from the cached
 /// table; other non-ASCII text falls back to the crate's check.
+#[cfg(test)]
 fn quick_is_nfc(chars: impl Iterator<Item = char> + Clone) -> bool {
     let table = indic_table();
     let mut last_ccc = 0u8;
@@ -201,6 +231,7 @@ impl<'a> Writer<'a> {
 
 /// Pure-ASCII fast path: the same rules as the general path, which for ASCII reduce to
 /// lower-casing, punctuation and whitespace in one byte loop.
+#[cfg(test)]
 fn normalize_ascii(b: &[u8], out: &mut String) {
     let mut w = Writer::new(out);
     let mut prev_word = false;
@@ -230,6 +261,7 @@ fn normalize_ascii(b: &[u8], out: &mut String) {
 }
 
 /// General path for text with non-ASCII characters.
+#[cfg(test)]
 fn normalize_unicode(s: &str, out: &mut String) {
     // Decomposing and recomposing costs more than everything else together, and is only needed
     // when the mapped text is not already NFC (quick check: "yes" is definitive). Otherwise
@@ -250,6 +282,7 @@ fn normalize_unicode(s: &str, out: &mut String) {
     })
 }
 
+#[cfg(test)]
 fn normalize_mapped(s: &str, mapped: &mut Vec<char>, out: &mut String) {
     mapped.clear();
     for c in s.chars() {
@@ -328,7 +361,7 @@ const fn is_anusvara_block(base: u32) -> bool {
 /// If `nasal`, `virama`, `stop` is a class nasal + virama + stop consonant of the same class in the
 /// same block, the anusvara that replaces the first two.
 #[inline]
-fn fold_nasal(nasal: char, virama: char, stop: char) -> Option<char> {
+pub(super) fn fold_nasal(nasal: char, virama: char, stop: char) -> Option<char> {
     let cp = stop as u32;
     if !(0x0900..0x0D80).contains(&cp) {
         return None;
@@ -354,7 +387,7 @@ fn fold_nasal(nasal: char, virama: char, stop: char) -> Option<char> {
 /// Per-character mapping of stage A, as a tiny iterator so that it can be flat-mapped without
 /// allocating.
 #[derive(Clone)]
-enum Mapped {
+pub(super) enum Mapped {
     Empty,
     One(char),
     Two(char, char),
@@ -383,7 +416,7 @@ impl Iterator for Mapped {
 
 /// Stage A mapping of one character of the NFD stream.
 #[inline]
-fn map_char(c: char) -> Mapped {
+pub(super) fn map_char(c: char) -> Mapped {
     let cp = c as u32;
     if cp < 0x80 {
         return Mapped::One(c.to_ascii_lowercase());
@@ -415,7 +448,7 @@ fn map_char(c: char) -> Mapped {
 
 /// Stage A mapping inside U+0900..U+0D7F (no case there, so no lower-casing).
 #[inline]
-fn map_brahmic(c: char, cp: u32) -> Mapped {
+pub(super) fn map_brahmic(c: char, cp: u32) -> Mapped {
     let base = cp & !0x7F;
     let offset = cp - base;
     let ch = |x: u32| char::from_u32(x).unwrap_or(c);

@@ -35,8 +35,7 @@ impl Iterator for Numbers<'_> {
     fn next(&mut self) -> Option<f64> {
         let t = self.text;
         if !self.continuing {
-            let skip = t[self.pos..].iter().position(u8::is_ascii_digit)?;
-            self.pos += skip;
+            self.pos = next_digit(t, self.pos)?;
         }
         let start = self.pos;
         let negative = !self.continuing && has_minus_before(t, start);
@@ -78,6 +77,29 @@ impl Iterator for Numbers<'_> {
         }
         Some(parse(&t[start..end], negative))
     }
+}
+
+/// Position of the first ASCII digit at or after `from`. Looks at eight bytes at a time, since
+/// answers are long and have few digits.
+fn next_digit(t: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(chunk) = t.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Digits become bytes below 10; the lowest byte flagged by the "has a byte below n"
+        // test is exact (borrows only move towards higher bytes).
+        let x = u64::from_le_bytes(word) ^ (ONES * 0x30);
+        let found = x.wrapping_sub(ONES * 10) & !x & (ONES * 0x80);
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    t.get(i..)?
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|n| i + n)
 }
 
 /// End of the digit run starting at `i`.
@@ -136,6 +158,32 @@ mod tests {
 
     fn nums(s: &str) -> Vec<f64> {
         numbers(&normalize(s))
+    }
+
+    #[test]
+    fn next_digit_finds_the_first_digit() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for &fill in &[b' ', b'a', 0xE0, 0x2F, 0x3A, 0xB9, 0xFF, 0x00] {
+                    let mut t = vec![fill; len];
+                    if at < len {
+                        t[at] = b'0' + (at % 10) as u8;
+                    }
+                    let want = t.iter().position(u8::is_ascii_digit);
+                    assert_eq!(next_digit(&t, 0), want, "{t:?}");
+                }
+            }
+        }
+        let all: Vec<u8> = (0u8..=255).chain(0u8..=255).collect();
+        for from in 0..=all.len() {
+            assert_eq!(
+                next_digit(&all, from),
+                all[from..]
+                    .iter()
+                    .position(u8::is_ascii_digit)
+                    .map(|n| from + n)
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,17 @@ pub struct PhraseSet {
     first: HashMap<Box<str>, usize, FxBuild>,
     /// The normalised phrases, by input index.
     normalized: Vec<String>,
+    /// A bit for every first token, by [`token_bit`]: a token whose bit is clear starts no
+    /// phrase, so most tokens of an answer are passed over without hashing them.
+    first_bits: u128,
+}
+
+/// A bit chosen by a token's length and last byte (the first byte of an Indic token is the same
+/// for every letter of its block; the last varies).
+#[inline]
+fn token_bit(token: &[u8]) -> u128 {
+    let last = token.last().copied().unwrap_or(0);
+    1u128 << ((token.len().wrapping_mul(31).wrapping_add(usize::from(last))) & 127)
 }
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
@@ -56,6 +67,7 @@ impl PhraseSet {
         let mut map: HashMap<Box<str>, Vec<usize>, FxBuild> = HashMap::default();
         let mut first: HashMap<Box<str>, usize, FxBuild> = HashMap::default();
         let mut buf = String::new();
+        let mut first_bits = 0u128;
         for (index, phrase) in phrases.iter().enumerate() {
             normalize_into(phrase.as_ref(), &mut buf);
             if buf.is_empty() {
@@ -66,6 +78,7 @@ impl PhraseSet {
             }
             let tokens = buf.split(' ').count();
             let head = buf.split(' ').next().unwrap_or_default();
+            first_bits |= token_bit(head.as_bytes());
             let longest = first.entry(head.into()).or_insert(0);
             *longest = (*longest).max(tokens);
             map.entry(buf.as_str().into()).or_default().push(index);
@@ -75,6 +88,7 @@ impl PhraseSet {
             phrases: map,
             first,
             normalized,
+            first_bits,
         })
     }
 
@@ -105,7 +119,7 @@ impl PhraseSet {
         let mut start = 0;
         while start < bytes.len() {
             let end = token_end(start);
-            if end > start {
+            if end > start && self.first_bits & token_bit(&bytes[start..end]) != 0 {
                 if let Some(&longest) = self.first.get(&normalized[start..end]) {
                     let mut stop = end;
                     for k in 1..=longest {

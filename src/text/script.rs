@@ -1,8 +1,6 @@
 //! Which script a text is written in, for criteria such as "at least half of the letters are
 //! Tamil script".
 
-use unicode_normalization::char::is_combining_mark;
-
 /// Unicode scripts used by the bundled languages, named by their ISO 15924 codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Script {
@@ -110,13 +108,17 @@ impl Script {
     }
 }
 
-use super::normalize::is_letter;
+use super::pass::Letters;
 
-/// Letters per script (indexed like [`Script::ALL`]) and letters in total.
+/// Letters per script (indexed like [`Script::ALL`]) and letters in total, as counted before
+/// [`Letters`] took over: the reference it is tested against.
 ///
 /// A combining mark outside the script blocks (such as U+0301) counts for the script of the
 /// letter it sits on, since it has no script of its own.
-fn count_letters(text: &str) -> ([usize; 10], usize) {
+#[cfg(test)]
+pub(super) fn count_letters(text: &str) -> ([usize; 10], usize) {
+    use super::normalize::is_letter;
+    use unicode_normalization::char::is_combining_mark;
     let mut counts = [0usize; 10];
     let mut total = 0;
     let mut last: Option<Script> = None;
@@ -142,27 +144,16 @@ fn count_letters(text: &str) -> ([usize; 10], usize) {
 /// Share (0..=1) of the text's letters that are in `script`; 0.0 when the text has no letters.
 ///
 /// Letters are alphabetic characters and combining marks; digits, punctuation, spaces and
-/// ZWJ/ZWNJ are not counted. Works on raw or normalised text alike.
+/// ZWJ/ZWNJ are not counted. Works on raw or normalised text alike. When the text is also being
+/// normalised, [`analyze_into`](super::analyze_into) gives the same counts in the same pass.
 pub fn script_share(text: &str, script: Script) -> f64 {
-    let (counts, total) = count_letters(text);
-    if total == 0 {
-        0.0
-    } else {
-        counts[script as usize] as f64 / total as f64
-    }
+    Letters::of(text).share(script)
 }
 
 /// The script with the most letters and its share of all letters; `None` when no letter is in a
 /// known script. Ties go to the script that comes first in [`Script::ALL`].
 pub fn dominant_script(text: &str) -> Option<(Script, f64)> {
-    let (counts, total) = count_letters(text);
-    let mut best: Option<(Script, usize)> = None;
-    for (script, &count) in Script::ALL.iter().zip(counts.iter()) {
-        if count > 0 && best.is_none_or(|(_, b)| count > b) {
-            best = Some((*script, count));
-        }
-    }
-    best.map(|(script, count)| (script, count as f64 / total as f64))
+    Letters::of(text).dominant()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
 use super::negation::Markers;
 use super::normalize::{is_word_char, normalize_into};
+use super::pass::{analyze_into, Letters};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
 fn ends_sentence(c: char) -> bool {
@@ -114,9 +115,17 @@ pub struct Tokens {
     raw: String,
     raw_spans: Vec<(u32, u32)>,
     raw_words: Vec<(u32, u32)>,
+    /// Letters per script of the answer as given, counted while normalising it.
+    letters: Letters,
 }
 
 impl Tokens {
+    /// Letters per script of the answer as given (the same as [`Letters::of`] on it), counted in
+    /// the same pass that normalised it.
+    pub fn letters(&self) -> &Letters {
+        &self.letters
+    }
+
     /// Cuts and normalises `raw`, reusing the buffers.
     pub fn fill(&mut self, raw: &str) {
         self.text.clear();
@@ -129,6 +138,7 @@ impl Tokens {
         self.raw.clear();
         self.raw.push_str(raw);
         self.raw_spans.clear();
+        self.letters = Letters::default();
         let markers = Markers::get();
         let mut sentence = 0u32;
         let mut clause = 0u32;
@@ -196,7 +206,10 @@ impl Tokens {
             return;
         }
         let mut buf = std::mem::take(&mut self.buf);
-        normalize_into(piece, &mut buf);
+        // Pieces are cut at punctuation, never at a letter, so their letters add up to the
+        // answer's.
+        let analysis = analyze_into(piece, &mut buf);
+        self.letters.add_after_break(&analysis.letters);
         // The piece's words as written: runs of word characters (joiners stay inside a word,
         // as normalisation removes them).
         self.raw_words.clear();
