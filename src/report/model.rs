@@ -417,6 +417,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         };
     }
 
+    let healthbench = ds.is_healthbench();
     let labelled_in: Vec<Vec<usize>> = pairs
         .iter()
         .map(|groups| groups.iter().map(Vec::len).collect())
@@ -438,34 +439,53 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                 .map(move |(g, ((v, c), p))| (m, g, v, c, p))
         })
         .collect();
-    let results: Vec<(usize, usize, GroupStats, Vec<f64>)> = jobs
+    // With clusters, the answer-level bootstrap std is kept too, for simple-evals' flat
+    // HealthBench metrics (which resample answers).
+    /// (model, group, statistics, resample means, answer-level bootstrap std).
+    type Done = (usize, usize, GroupStats, Vec<f64>, Option<f64>);
+    let results: Vec<Done> = jobs
         .into_par_iter()
         .filter_map(|(m, g, mut v, c, p)| {
             let (f, k) = &keys.names[g];
             let name = format!("{}\u{1f}{}\u{1f}{}", records.models[m], *f as u8, k);
             let seed = seed_for(&name);
-            let (mut s, means) = if c.len() == v.len() {
-                bootstrap_clustered(&v, &c, seed, RESAMPLES)?
+            let (mut s, means, by_answer) = if c.len() == v.len() {
+                let (s, means) = bootstrap_clustered(&v, &c, seed, RESAMPLES)?;
+                let plain = healthbench
+                    .then(|| bootstrap(&mut v.clone(), seed, RESAMPLES))
+                    .flatten()
+                    .map(|(s, _)| s.bootstrap_std);
+                (s, means, plain)
             } else {
-                bootstrap(&mut v, seed, RESAMPLES)?
+                let (s, means) = bootstrap(&mut v, seed, RESAMPLES)?;
+                (s, means, None)
             };
             if !p.is_empty() {
                 s.corrected = corrected_mean(&v, &p);
             }
-            Some((m, g, s, means))
+            Some((m, g, s, means, by_answer))
         })
         .collect();
 
     let mut models = BTreeMap::new();
     let mut lang_means: Vec<Vec<(GroupStats, Vec<f64>)>> = vec![Vec::new(); nmodels];
     let mut reports: Vec<ModelReport> = vec![ModelReport::default(); nmodels];
-    for (m, g, mut s, means) in results {
+    let mut answer_std: Vec<HashMap<String, f64>> = vec![HashMap::new(); nmodels];
+    for (m, g, mut s, means, by_answer) in results {
         let (known, inside) = fidelity[m][g];
         if known > 0 {
             s.language_fidelity = Some(inside as f64 / known as f64);
         }
         let r = &mut reports[m];
         let (f, k) = &keys.names[g];
+        if let Some(std) = by_answer {
+            let name = if *f == Family::Overall {
+                ""
+            } else {
+                k.as_str()
+            };
+            answer_std[m].insert(name.to_string(), std);
+        }
         match f {
             Family::Overall => r.overall = Some(s),
             Family::Language => {
@@ -490,7 +510,6 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             }
         }
     }
-    let healthbench = ds.is_healthbench();
     for (m, mut r) in reports.into_iter().enumerate() {
         let mut langs = std::mem::take(&mut lang_means[m]);
         // A fixed order, so the combination is reproducible.
@@ -505,7 +524,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             .cloned()
             .unwrap_or_default();
         if healthbench {
-            r.metrics = Some(healthbench_metrics(&r));
+            r.metrics = Some(healthbench_metrics(&r, &answer_std[m]));
         }
         r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
         if opts.labels.is_some() {
@@ -584,19 +603,26 @@ fn human_by_index(
 /// simple-evals' flat metrics: `score` and `overall_score` for the whole set, each example tag
 /// (the answer's score) and each rubric tag (the tag's criteria only), each with
 /// `:n_samples` and `:bootstrap_std`.
-fn healthbench_metrics(r: &ModelReport) -> BTreeMap<String, f64> {
+/// With several samples per question, `answer_std` holds each group's bootstrap std over
+/// answers (by tag name, "" for overall), as simple-evals computes it, where the groups' own
+/// intervals resample questions.
+fn healthbench_metrics(
+    r: &ModelReport,
+    answer_std: &HashMap<String, f64>,
+) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    let mut put = |name: &str, g: &GroupStats| {
+    let mut put = |name: &str, key: &str, g: &GroupStats| {
         out.insert(name.to_string(), g.score);
         out.insert(format!("{name}:n_samples"), g.n as f64);
-        out.insert(format!("{name}:bootstrap_std"), g.bootstrap_std);
+        let std = answer_std.get(key).copied().unwrap_or(g.bootstrap_std);
+        out.insert(format!("{name}:bootstrap_std"), std);
     };
     if let Some(o) = &r.overall {
-        put("score", o);
-        put("overall_score", o);
+        put("score", "", o);
+        put("overall_score", "", o);
     }
     for (k, g) in r.by_tag.iter().chain(r.by_criterion_tag.iter()) {
-        put(k, g);
+        put(k, k, g);
     }
     out
 }
