@@ -791,7 +791,7 @@ mod tests {
             vec![("q.jsonl".into(), format!("{line}\n").into_bytes())],
             Vec::new(),
         );
-        let (ds, _, _) = loaded.into_dataset(false).unwrap();
+        let ds = loaded.into_dataset(false).unwrap().dataset;
         ds.questions[0].clone()
     }
 

@@ -74,7 +74,7 @@ impl Loaded {
     }
 
     /// The dataset when usable: no errors, or errors skipped by `--skip-invalid`.
-    pub fn into_dataset(self, skip_invalid: bool) -> Result<(Dataset, Vec<Diagnostic>, usize)> {
+    pub fn into_dataset(self, skip_invalid: bool) -> Result<UsableDataset> {
         if self.errors() > 0 && !skip_invalid {
             return Err(Error::Input(self.diagnostics));
         }
@@ -88,8 +88,23 @@ impl Loaded {
             ));
             return Err(Error::Input(d));
         }
-        Ok((self.dataset, self.diagnostics, self.skipped))
+        Ok(UsableDataset {
+            dataset: self.dataset,
+            diagnostics: self.diagnostics,
+            skipped: self.skipped,
+        })
     }
+}
+
+/// A dataset fit to grade, with what loading it found (see [`Loaded::into_dataset`]).
+#[derive(Debug)]
+pub struct UsableDataset {
+    /// The valid questions.
+    pub dataset: Dataset,
+    /// Every diagnostic: warnings, and the errors of lines skipped by `--skip-invalid`.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Input lines left out because they had errors.
+    pub skipped: usize,
 }
 
 /// Loads and validates questions and rubrics as the options say.
