@@ -1,6 +1,7 @@
 //! Questions, rubrics, criteria and checks: types, loaders and validation (SPEC §1–3).
 
 pub mod check;
+pub mod labelling;
 pub mod labels;
 pub mod language;
 pub mod load;
