@@ -235,6 +235,7 @@ fn grade_with_judge(
             skipped_invalid: skipped,
             tokens: Default::default(),
             formats: super::formats(format),
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;

@@ -179,6 +179,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             skipped_invalid: skipped,
             tokens: Default::default(),
             formats: super::formats(&a.format),
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;
