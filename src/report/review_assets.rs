@@ -55,7 +55,6 @@ pub(crate) const REVIEW_SCRIPT: &str = r#"
       var keep = function () {
         RV.name = name.value.trim();
         writeStore('kasauti-reviewer', RV.name);
-        refreshBlocks();
       };
       name.addEventListener('input', keep);
       name.addEventListener('change', keep);
@@ -259,7 +258,7 @@ pub(crate) const REVIEW_SCRIPT: &str = r#"
     save.addEventListener('click', function () { store(b, true); });
     forget.addEventListener('click', function () {
       removeStore(b.key);
-      refreshBlocks();
+      refreshBlocks(b.key);
       count();
       save.focus();
     });
@@ -308,13 +307,17 @@ pub(crate) const REVIEW_SCRIPT: &str = r#"
       return;
     }
     if (!writeStore(b.key, { q: b.q.id, m: b.model, s: b.sample, r: RV.name, c: c })) return;
-    refreshBlocks();
+    refreshBlocks(b.key);
     count();
     if (explicit) status('Saved. ' + byId('rv-count').textContent + '.', false);
   }
   // Keeps every block on screen in step with what is saved (one answer may show twice).
   function prune() { RV.blocks = RV.blocks.filter(function (b) { return document.body.contains(b.box); }); }
-  function refreshBlocks() { prune(); RV.blocks.forEach(fill); }
+  // `key`: only the blocks of that answer (all when absent); others keep unsaved choices.
+  function refreshBlocks(key) {
+    prune();
+    RV.blocks.forEach(function (b) { if (key === undefined || b.key === key) fill(b); });
+  }
   function jsonl() {
     var lines = [], skipped = 0;
     pageAnswers().forEach(function (x) {
@@ -346,7 +349,7 @@ pub(crate) const REVIEW_SCRIPT: &str = r#"
     var url = URL.createObjectURL(blob);
     var a = document.createElement('a');
     a.href = url;
-    a.download = 'labels-' + (RV.name.replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'reviewer') + '.jsonl';
+    a.download = 'labels-' + (RV.name.replace(/[^\p{L}\p{M}\p{N}._-]+/gu, '_') || 'reviewer') + '.jsonl';
     document.body.appendChild(a);
     a.click();
     a.remove();
