@@ -338,7 +338,7 @@ fn reviewer_labels_and_downloads_them() {
 
     // The shown text is the same labels.
     let shown = dom
-        .split("<pre id=\"rv-jsonl\" class=\"text\" tabindex=\"0\">")
+        .split("<pre id=\"rv-jsonl\" class=\"rv-out\" tabindex=\"0\">")
         .nth(1)
         .and_then(|s| s.split("</pre>").next())
         .map(unescape)

@@ -37,7 +37,7 @@ pub(super) fn panel(h: &mut String, listed: usize) {
     h.push_str(
         "<p id=\"rv-status\" class=\"rv-status\" role=\"status\" aria-live=\"polite\"></p>\n",
     );
-    h.push_str("<pre id=\"rv-jsonl\" class=\"text\" tabindex=\"0\" hidden></pre>\n");
+    h.push_str("<pre id=\"rv-jsonl\" class=\"rv-out\" tabindex=\"0\" hidden></pre>\n");
     if listed > 0 {
         let _ = writeln!(
             h,

@@ -7,7 +7,7 @@ pub(crate) const REVIEW_CSS: &str = r#".review-panel { border: 1px solid var(--l
 .review-panel h3 { margin-top: 8px; }
 .rv-status { min-height: 1.2em; margin: 4px 0; font-size: .9rem; }
 .rv-status.warn { color: #8a1c00; font-weight: 600; }
-#rv-jsonl { max-height: 18em; }
+.rv-out { white-space: pre-wrap; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px; font-size: .85rem; max-height: 18em; overflow: auto; }
 button { font: inherit; padding: 3px 10px; cursor: pointer; }
 :focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
 code, .tag, .snip, .chip, bdi, .text { unicode-bidi: isolate; }
