@@ -92,14 +92,13 @@ pub fn choose_answers(dir: &Path, per_language: usize, seed: u64) -> Result<Chos
     }
     let ds = super::read_dataset(dir)?;
     let grades_path = dir.join(super::GRADES);
-    let grades = read_grades_strict(&grades_path)?;
+    let (grades, mut problems) = read_grades_strict(&grades_path)?;
     let manifest = super::read_manifest(dir)?;
     let mut texts = HashMap::new();
     let mut budget = usize::MAX;
     let texts_note = read_texts(dir, &manifest, &mut texts, &mut budget).err();
 
     // Candidates: graded answers with a text, once each, in a canonical order.
-    let mut problems = Vec::new();
     let mut candidates: Vec<(u32, LabellingLine)> = Vec::new();
     let mut seen: HashMap<Key, usize> = HashMap::new();
     let mut without_text = 0;
@@ -265,10 +264,10 @@ pub fn choose_per_language(languages: &[&str], per_language: usize, seed: u64) -
     out
 }
 
-/// Every line of a grade file with its line number. A bad line is an error naming it, except a
-/// torn last line (a run killed mid-write, with no final newline), which is skipped as `report`
-/// skips it.
-fn read_grades_strict(path: &Path) -> Result<Vec<(usize, Grade)>> {
+/// Every good line of a grade file with its line number, and a problem naming each bad line,
+/// except a torn last line (a run killed mid-write, with no final newline), which is skipped as
+/// `report` skips it.
+fn read_grades_strict(path: &Path) -> Result<(Vec<(usize, Grade)>, Vec<Diagnostic>)> {
     if !path.is_file() {
         return Err(Error::Input(vec![Diagnostic::error(
             path,
@@ -311,10 +310,7 @@ fn read_grades_strict(path: &Path) -> Result<Vec<(usize, Grade)>> {
             problems.push(d);
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::Input(problems));
-    }
-    Ok(out)
+    Ok((out, problems))
 }
 
 #[cfg(test)]
