@@ -356,6 +356,76 @@ fn reviewer_labels_and_downloads_them() {
         again.contains("2 answer(s) labelled on this page"),
         "labels kept across reloads of a file:// page"
     );
+
+    // The download is what the label readers take. `report --labels` ties both lines to the
+    // run's answers, by model and sample.
+    let labels = files[0].display().to_string();
+    ok(&kasauti(
+        d,
+        &[
+            "-q", "report", "run", "--labels", &labels, "--format", "json",
+        ],
+    ));
+    let report = read_json(&d.join("run/report.json"));
+    assert_eq!(report["labels"]["matched"], 2, "{}", report["labels"]);
+    assert_eq!(report["labels"]["unmatched"], 0);
+    assert_eq!(report["labels"]["partial"], 0);
+    for model in ["m1", "m<2>"] {
+        let n = want.keys().filter(|k| k.1 == model).count();
+        let got = report["models"][model]["labelled"].as_u64().unwrap_or(0);
+        assert_eq!(got as usize, n, "labelled answers of {model}");
+    }
+    // `calibrate` compares them with the run's verdicts on the same answers (by text).
+    let mut verdicts = String::new();
+    let (mut decided, mut agree) = (0, 0);
+    for (key, (answer, criteria)) in &want {
+        let g = &grades[key];
+        for (id, human) in criteria {
+            let c = g["criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id.as_str())
+                .unwrap();
+            verdicts.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"question_id": key.0, "criterion_id": id, "answer": answer, "met": c["met"]})
+            ));
+            if let Some(met) = c["met"].as_bool() {
+                decided += 1;
+                agree += usize::from(met == *human);
+            }
+        }
+    }
+    write(&d.join("verdicts.jsonl"), &verdicts);
+    ok(&kasauti(
+        d,
+        &[
+            "-q",
+            "calibrate",
+            "--questions",
+            "q.jsonl",
+            "--labels",
+            &labels,
+            "--verdicts",
+            "verdicts.jsonl",
+            "--format",
+            "json",
+        ],
+    ));
+    let cal = read_json(&d.join("calibration.json"));
+    assert_eq!(cal["overall"]["items"], 5, "{cal}");
+    assert_eq!(cal["raters"], 1);
+    assert!(
+        decided > 0 && agree < decided,
+        "the flipped criterion disagrees"
+    );
+    let want_agreement = agree as f64 / decided as f64;
+    let got = cal["overall"]["judge"]["agreement"].as_f64().unwrap();
+    assert!(
+        close_abs(got, want_agreement),
+        "{got} vs {want_agreement}: {cal}"
+    );
 }
 
 #[test]

@@ -29,6 +29,10 @@ pub struct ReportArgs {
     /// A labelling file from `kasauti sample`: report.html lists its answers for review first.
     #[arg(long, value_name = "FILE")]
     pub review: Option<PathBuf>,
+    /// Human labels (JSONL, SPEC §4e) to correct the judge's scores with: reports add corrected
+    /// scores with 95% intervals beside the raw ones, overall, per language and per domain.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
 }
 
 /// `kasauti report`.
@@ -40,6 +44,7 @@ pub fn run(a: &ReportArgs, ui: &Ui) -> Result<i32> {
         formats: fmts.clone(),
         missing_zero: a.missing.map(|m| m == MissingPolicy::Zero),
         review: a.review.clone(),
+        labels: a.labels.clone(),
     };
     let rebuilt = run::rebuild_reports(&job)?;
     if fmts.iter().any(|f| f == "table") {

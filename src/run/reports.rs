@@ -25,6 +25,8 @@ pub struct ReportSettings {
     pub formats: Vec<String>,
     /// Answers of a labelling file put up for review in the HTML page (empty: none).
     pub review: Vec<LabellingLine>,
+    /// A labels file for corrected scores (`--labels`).
+    pub labels: Option<PathBuf>,
 }
 
 /// Builds the report of `records` and writes each requested format into `out`. Formats that show
@@ -41,6 +43,10 @@ pub fn write_reports(
         skipped_invalid: settings.skipped_invalid,
         tokens: settings.tokens.clone(),
         most_missed: 10,
+        labels: match &settings.labels {
+            Some(path) => Some(super::labels::label_scores(path, ds, runs)?),
+            None => None,
+        },
     };
     let rep = report::build(ds, records, &opts);
     // Per-answer details are read back from the run directories only for formats that show them.
@@ -78,6 +84,8 @@ pub struct ReportJob {
     pub missing_zero: Option<bool>,
     /// A labelling file (`kasauti sample`) whose answers the HTML page lists for review.
     pub review: Option<PathBuf>,
+    /// A labels file for corrected scores (`--labels`).
+    pub labels: Option<PathBuf>,
 }
 
 /// What [`rebuild_reports`] made.
@@ -135,6 +143,7 @@ pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
         skipped_invalid: skipped,
         tokens,
         formats: job.formats.clone(),
+        labels: job.labels.clone(),
     };
     let report = write_reports(&out, &job.runs, &ds, &records, &settings)?;
     if job.runs.len() > 1 || job.out.is_some() {
