@@ -208,7 +208,7 @@ fn reviewer_labels_and_downloads_them() {
             let v = if i == 0 {
                 // Flipped from what was shown: the judge's verdict, or "met" where the judge
                 // left it undecided and the driver filled it in first.
-                judge.map_or(false, |j| !j)
+                judge.is_some_and(|j| !j)
             } else {
                 judge.unwrap_or(true)
             };

@@ -264,10 +264,13 @@ pub fn choose_per_language(languages: &[&str], per_language: usize, seed: u64) -
     out
 }
 
+/// A grade line and its 1-based line number.
+type Numbered = (usize, Grade);
+
 /// Every good line of a grade file with its line number, and a problem naming each bad line,
 /// except a torn last line (a run killed mid-write, with no final newline), which is skipped as
 /// `report` skips it.
-fn read_grades_strict(path: &Path) -> Result<(Vec<(usize, Grade)>, Vec<Diagnostic>)> {
+fn read_grades_strict(path: &Path) -> Result<(Vec<Numbered>, Vec<Diagnostic>)> {
     if !path.is_file() {
         return Err(Error::Input(vec![Diagnostic::error(
             path,
