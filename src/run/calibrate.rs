@@ -18,7 +18,7 @@ use crate::dataset::labels::{answer_sha256, read_labels, LabelledItem};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, string_field};
-use crate::judge::{JudgeKind, JudgeSide, Verdict};
+use crate::judge::{JudgeKind, Panel, Verdict};
 use crate::run::pipeline::Setup;
 use crate::run::{JudgeTask, JudgedTasks};
 
@@ -219,7 +219,7 @@ pub struct LiveJudge {
     /// Which judge decides (`llm` for calibration unless asked otherwise).
     pub kind: JudgeKind,
     /// The judge model (`None` only for the rule judge).
-    pub judge: Option<JudgeSide>,
+    pub judge: Option<Panel>,
     /// Client settings, keys, stop handle and progress; used once, by [`VerdictSource::verdicts`].
     pub setup: Option<Setup>,
     /// After [`VerdictSource::verdicts`]: each item's full verdict (explanation, or why it is
@@ -231,7 +231,7 @@ pub struct LiveJudge {
 
 impl LiveJudge {
     /// A live judge over `ds`, to be run once.
-    pub fn new(ds: Arc<Dataset>, kind: JudgeKind, judge: Option<JudgeSide>, setup: Setup) -> Self {
+    pub fn new(ds: Arc<Dataset>, kind: JudgeKind, judge: Option<Panel>, setup: Setup) -> Self {
         LiveJudge {
             ds,
             kind,
@@ -245,14 +245,28 @@ impl LiveJudge {
 
 impl VerdictSource for LiveJudge {
     fn name(&self) -> String {
-        let model = self
-            .judge
-            .as_ref()
-            .map(|j| format!("judge model {}, {}", j.model, j.mode.as_str()));
+        let model = self.judge.as_ref().and_then(|p| {
+            let lead = p.lead()?;
+            let mut name = if p.jurors.len() > 1 {
+                format!(
+                    "jury of {} ({}), {}",
+                    p.names().join(", "),
+                    p.vote.as_str(),
+                    lead.mode.as_str()
+                )
+            } else {
+                format!("judge model {}, {}", lead.model, lead.mode.as_str())
+            };
+            if p.samples > 1 {
+                name.push_str(&format!(", majority of {} samples", p.samples));
+            }
+            Some(name)
+        });
         match (self.kind, model) {
             (JudgeKind::Rules, _) | (_, None) => "rule checks".to_string(),
             (JudgeKind::Llm, Some(m)) => m,
             (JudgeKind::Hybrid, Some(m)) => format!("rule checks, else {m}"),
+            (JudgeKind::Gated, Some(m)) => format!("rule checks as gates, then {m}"),
         }
     }
 
@@ -353,7 +367,7 @@ pub enum JudgeVerdicts {
         /// Which judge decides.
         kind: JudgeKind,
         /// The judge model (`None` only for the rule judge).
-        side: Option<JudgeSide>,
+        side: Option<Panel>,
         /// The HTTP client's settings.
         client: ClientConfig,
     },
@@ -418,9 +432,9 @@ pub fn calibrate_labels(
         }
         JudgeVerdicts::Live { kind, side, client } => {
             let secrets = side
-                .as_ref()
-                .and_then(|j| j.endpoint.key.clone())
-                .into_iter()
+                .iter()
+                .flat_map(|p| &p.jurors)
+                .filter_map(|j| j.endpoint.key.clone())
                 .collect();
             let setup = Setup {
                 client: client.clone(),
