@@ -73,7 +73,7 @@ fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Resu
         Some(b) => s.push_str(&format!(", at most {b} completion tokens)")),
         None => s.push_str(", completion not bounded: no --max-tokens)"),
     }
-    if plan.panel.is_some() {
+    if let Some(panel) = &plan.panel {
         s.push_str(&format!(
             "; {} judge requests (about {} prompt tokens, counting each answer as {} tokens)",
             d.judge_calls,
@@ -83,6 +83,19 @@ fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Resu
                 .and_then(|m| m.params.max_tokens)
                 .unwrap_or(300)
         ));
+        if panel.voices() > 1 {
+            s.push_str(&format!(
+                ", {} juror(s) × {} sample(s) each",
+                panel.jurors.len(),
+                panel.samples
+            ));
+        }
+        if plan.judge == Some(crate::judge::JudgeKind::Gated) {
+            s.push_str(
+                " (gated: at most this many; a criterion whose check fails is decided without a \
+                 call, which is known only once the answer is)",
+            );
+        }
     }
     if d.already_done > 0 {
         s.push_str(&format!("; {} items already done", d.already_done));

@@ -82,6 +82,10 @@ pub struct Report {
     /// Input lines skipped under `--skip-invalid`.
     pub skipped_invalid: usize,
     pub models: BTreeMap<String, ModelReport>,
+    /// What the judge models did (juries, repeated verdicts, gates, self-judging), when there
+    /// is something to say (see [`crate::report::jury`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judging: Option<crate::stats::jury::Judging>,
 }
 
 impl Report {
@@ -401,6 +405,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         resamples: RESAMPLES,
         skipped_invalid: opts.skipped_invalid,
         models,
+        judging: None,
     }
 }
 

@@ -227,6 +227,8 @@ pub struct LiveJudge {
     pub details: Vec<Verdict>,
     /// After [`VerdictSource::verdicts`]: requests, retries, cache hits and tokens.
     pub outcome: JudgedTasks,
+    /// After [`VerdictSource::verdicts`]: each item's jury votes (empty for a single judge).
+    pub votes: Vec<Vec<crate::judge::Vote>>,
 }
 
 impl LiveJudge {
@@ -239,6 +241,7 @@ impl LiveJudge {
             setup: Some(setup),
             details: Vec::new(),
             outcome: JudgedTasks::default(),
+            votes: Vec::new(),
         }
     }
 }
@@ -317,6 +320,17 @@ impl VerdictSource for LiveJudge {
         }
         let mut out = Vec::with_capacity(items.len());
         self.details = Vec::with_capacity(items.len());
+        self.votes = place
+            .iter()
+            .map(|&(t, ci)| {
+                self.outcome
+                    .votes
+                    .get(t)
+                    .and_then(|vs| vs.get(ci))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
         for &(t, ci) in &place {
             let v = self
                 .outcome
@@ -331,6 +345,42 @@ impl VerdictSource for LiveJudge {
         }
         Ok(out)
     }
+}
+
+/// Each juror's own figures, from the votes a jury (or repeated verdicts) kept: a juror's verdict
+/// on an item is the majority of its samples. Empty for a single judge model asked once.
+fn juror_calibrations(items: &[LabelledItem], l: &LiveVerdicts, labels: &str) -> Vec<Calibration> {
+    let mut names: Vec<String> = Vec::new();
+    for v in l.votes.iter().flatten() {
+        if !names.contains(&v.judge) {
+            names.push(v.judge.clone());
+        }
+    }
+    if names.len() < 2 && l.votes.iter().all(|v| v.len() < 2) {
+        return Vec::new();
+    }
+    names
+        .iter()
+        .map(|name| {
+            let verdicts: Vec<Option<bool>> = l
+                .votes
+                .iter()
+                .map(|vs| {
+                    let mine: Vec<Option<bool>> = vs
+                        .iter()
+                        .filter(|v| &v.judge == name)
+                        .map(|v| v.met)
+                        .collect();
+                    if mine.is_empty() {
+                        None
+                    } else {
+                        crate::judge::VoteRule::Majority.decide(&mine)
+                    }
+                })
+                .collect();
+            calibrate(items, &verdicts, labels, &format!("juror {name}"))
+        })
+        .collect()
 }
 
 /// Writes verdicts in the recorded-verdicts format that [`RecordedVerdicts`] reads (one line per
@@ -393,6 +443,8 @@ pub struct CalibrateJob {
 pub struct LiveVerdicts {
     /// Each labelled item's full verdict (explanation, or why it is `null`), in the items' order.
     pub details: Vec<Verdict>,
+    /// Each labelled item's jury votes, in the items' order (empty for a single judge).
+    pub votes: Vec<Vec<crate::judge::Vote>>,
     /// Requests, retries, cache hits and tokens.
     pub outcome: JudgedTasks,
 }
@@ -454,12 +506,16 @@ pub fn calibrate_labels(
             let name = source.name();
             let live = LiveVerdicts {
                 details: source.details,
+                votes: source.votes,
                 outcome: source.outcome,
             };
             (verdicts, name, Some(live))
         }
     };
-    let calibration = calibrate(&items, &verdicts, &job.labels.display().to_string(), &name);
+    let mut calibration = calibrate(&items, &verdicts, &job.labels.display().to_string(), &name);
+    if let Some(l) = &live {
+        calibration.jurors = juror_calibrations(&items, l, &job.labels.display().to_string());
+    }
     write_exports(&job.out, &exporters, &calibration)?;
     Ok(Calibrated {
         calibration,

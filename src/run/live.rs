@@ -72,6 +72,7 @@ pub fn live(
         report,
     } = job;
     let dir = dir.as_path();
+    let judge_kind = plan.judge;
     let mut results = result_settings(&plan);
     let mut inputs = inputs_of(&ds, &plan);
     inputs.answer_files = answer_files.clone();
@@ -180,6 +181,11 @@ pub fn live(
     manifest
         .counts
         .insert("graded_complete".into(), outcome.graded_total);
+    if judge_kind == Some(crate::judge::JudgeKind::Gated) {
+        manifest
+            .counts
+            .insert("judge_calls_saved".into(), run::judge_calls_saved(dir)?);
+    }
     run::write_manifest(dir, &manifest)?;
     if outcome.interrupted {
         return Ok(LiveRun {

@@ -110,6 +110,25 @@ struct GradeKey {
     criteria: serde::de::IgnoredAny,
 }
 
+/// Judge calls the gates of a gated judge saved, over every grade line of a run directory.
+pub fn judge_calls_saved(dir: &Path) -> Result<u64> {
+    let gp = dir.join(run::GRADES);
+    if !gp.exists() {
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&gp).map_err(|e| Error::io(&gp, e))?;
+    Ok(crate::jsonl::lines_of(&bytes)
+        .into_iter()
+        .filter_map(|line| {
+            std::str::from_utf8(&line.bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str::<GradeKey>(t).ok())
+        })
+        .filter_map(|g| g.judge_usage)
+        .map(|u| u.calls_saved)
+        .sum())
+}
+
 /// Token totals of a run directory, per model, from its files: the usage recorded on every
 /// answer line and every grade line, so totals survive kills and resumes. `prices` are per
 /// million tokens: (model prompt, model completion, judge prompt, judge completion).

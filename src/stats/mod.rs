@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod agreement;
 pub mod compare;
+pub mod jury;
 pub mod ppi;
 mod tokens;
 
