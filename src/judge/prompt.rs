@@ -553,6 +553,73 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_is_shown_as_one_good_answer() {
+        let loaded = crate::dataset::load::load_from_bytes(
+            vec![(
+                "q.jsonl".into(),
+                r#"{"id": "q", "language": "ta", "domain": "history", "prompt": "கேள்வி?", "prompt_en": "Which king?", "ideal_answer": "ராஜராஜ சோழன்", "rubric": [{"criterion": "Names the king", "points": 2}]}
+{"id": "r", "language": "ta", "domain": "history", "prompt": "கேள்வி?", "rubric": [{"criterion": "Names the king", "points": 2}]}"#
+                    .as_bytes()
+                    .to_vec(),
+            )],
+            vec![],
+        );
+        assert_eq!(loaded.errors(), 0, "{:?}", loaded.diagnostics);
+        let (q, bare) = (&loaded.dataset.questions[0], &loaded.dataset.questions[1]);
+        let t = Template::builtin(JudgeMode::PerCriterion);
+        let p = render_one(&t, q, "பதில்", &q.rubric[0], Reference::Ideal);
+        assert!(p.contains("<question_in_english>\nWhich king?\n</question_in_english>"));
+        assert!(p.contains("<reference_answer language=\"Tamil (ta)\">\nராஜராஜ சோழன்\n"));
+        assert!(p.contains("not the only right one"));
+        // The reference sits between the reply and the rubric item.
+        assert!(p.find("</reply>") < p.find("<reference_answer"));
+        assert!(p.find("</reference_answer>") < p.find("<rubric_item"));
+        // Left out on request, or when the question has none: the prompt as it always was.
+        let none = render_one(&t, q, "பதில்", &q.rubric[0], Reference::None);
+        assert!(!none.contains("reference") && !none.contains("Which king"));
+        assert!(none.contains("</reply>\n\n<rubric_item"));
+        let plain = render_one(&t, bare, "பதில்", &bare.rubric[0], Reference::Ideal);
+        assert_eq!(
+            plain,
+            render_one(&t, bare, "பதில்", &bare.rubric[0], Reference::None)
+        );
+        // A template of one's own may place each part.
+        let own = Template::from_text(
+            "{{language}} | {{prompt_en}} | {{ideal_answer}} | {{answer}} | {{criterion}}".into(),
+            JudgeMode::PerCriterion,
+        )
+        .unwrap();
+        assert_eq!(
+            render_one(&own, q, "A", &q.rubric[0], Reference::Ideal),
+            "Tamil (ta) | Which king? | ராஜராஜ சோழன் | A | Names the king"
+        );
+        assert_eq!(
+            render_one(&own, q, "A", &q.rubric[0], Reference::None),
+            "Tamil (ta) |  |  | A | Names the king"
+        );
+        // Batched prompts carry the same block.
+        let b = render_batched(
+            &Template::builtin(JudgeMode::Batched),
+            q,
+            "x",
+            &[&q.rubric[0]],
+            Reference::Ideal,
+        );
+        assert!(b.find("<reference_answer") < b.find("<rubric>"));
+    }
+
+    #[test]
+    fn judge_token_budget_grows_with_the_criteria() {
+        // Room for the verdict JSON and an explanation of at most EXPLANATION_MAX_CHARS
+        // characters at up to two tokens each, per criterion.
+        for n in 1..10 {
+            assert!(default_max_tokens(n) >= n as u64 * 2 * EXPLANATION_MAX_CHARS);
+            assert!(default_max_tokens(n + 1) > default_max_tokens(n));
+        }
+        assert_eq!(default_max_tokens(0), default_max_tokens(1));
+    }
+
+    #[test]
     fn structured_body() {
         let b = request_body("j", "p", None, None, Some(("verdict", verdict_schema())));
         assert_eq!(b["response_format"]["type"], "json_schema");
