@@ -174,6 +174,25 @@ fn paired_differences_match_hand_computation() {
     assert!(close_abs(num(&f["diff"]), 1.0 / 12.0));
     assert!(close_abs(num(&f["p_value"]), 1.0));
 
+    // Holm over the four language and domain groups: p = 0.25, 0.25, 1, 1 give 4·0.25, 3·0.25
+    // (raised to the running maximum 1), 2·1 and 1·1, all capped at 1. The overall group is not
+    // in the family.
+    for g in [hi, ta, h, f] {
+        assert!(close_abs(num(&g["p_holm"]), 1.0), "{g}");
+    }
+    assert!(o.get("p_holm").is_none());
+    // MDE80 = (z.975 + z.8)·s/√n from the paired differences. Hindi: 1/4, 1/4, 1/2 (mean 1/3,
+    // sample variance 1/48): 2.8016·√(1/48)/√3 = 2.8016/12. Tamil: 1/4, 0, −1/4 (variance
+    // 1/16): 2.8016·(1/4)/√3, more than the 0 it shows, so Tamil is too small to tell.
+    let z = 1.959_963_984_540_054 + 0.841_621_233_572_914_3;
+    assert!(close_abs(num(&hi["mde80"]), z / 12.0));
+    assert!(close_abs(num(&ta["mde80"]), z * 0.25 / 3f64.sqrt()));
+    assert!(close_abs(num(&h["mde80"]), 0.0));
+    assert!(
+        table.contains("too small to detect the difference shown: overall, Tamil (ta), domain food_and_cuisine"),
+        "{table}"
+    );
+
     // Criteria whose met-rate changed: hi-1 beta, hi-2 gamma, hi-3 gamma and delta, ta-1 alpha
     // (+1 each) and ta-3 delta (−1). Criteria met alike in both runs are not listed.
     let crit = m["criteria"].as_array().unwrap();

@@ -49,6 +49,10 @@ pub struct GradeArgs {
     /// Report files to write besides the terminal table.
     #[arg(long, value_delimiter = ',', default_value = "json,md,csv,html")]
     pub format: Vec<String>,
+    /// Human labels (JSONL, SPEC §4e) to correct the judge's scores with: reports add corrected
+    /// scores with 95% intervals beside the raw ones, overall, per language and per domain.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -59,6 +63,9 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let loaded = load(&a.data.load_options())?;
     let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
     print_diagnostics(ui, &diags, 50);
+    if let Some(l) = &a.labels {
+        run::labels::check_labels(l, &ds)?;
+    }
     let with_model = a.verdicts.is_none()
         && (!a.judge.judge_model.is_empty()
             || matches!(
@@ -84,6 +91,7 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         skip_invalid: a.data.skip_invalid,
         skipped_data,
         formats: formats(&a.format),
+        labels: a.labels.clone(),
         command: command.to_vec(),
         overwrite: a.overwrite,
         stop: Some(install_interrupt(ui)),
@@ -188,6 +196,7 @@ fn grade_with_model(
         dir,
         a.missing,
         &a.format,
+        a.labels.clone(),
         ui,
         command,
     )
@@ -205,6 +214,7 @@ fn grade_with_judge(
     dir: &Path,
     missing: MissingPolicy,
     format: &[String],
+    labels: Option<PathBuf>,
     ui: &Ui,
     command: &[String],
 ) -> Result<i32> {
@@ -239,6 +249,7 @@ fn grade_with_judge(
             skipped_invalid: skipped,
             tokens: Default::default(),
             formats: super::formats(format),
+            labels,
         }),
     };
     let done = run_live(ds, job, ui)?;

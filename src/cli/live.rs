@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Report files to write besides the terminal table.
     #[arg(long, value_delimiter = ',', default_value = "json,md,csv,html")]
     pub format: Vec<String>,
+    /// Human labels (JSONL, SPEC §4e) to correct the judge's scores with: reports add corrected
+    /// scores with 95% intervals beside the raw ones, overall, per language and per domain.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
 }
 
 fn load_data(data: &DataArgs, ui: &Ui) -> Result<(Dataset, usize)> {
@@ -149,6 +153,9 @@ pub fn generate(a: &GenerateArgs, ui: &Ui, command: &[String]) -> Result<i32> {
 pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let g = &a.generate;
     let (ds, skipped) = load_data(&g.data, ui)?;
+    if let Some(l) = &a.labels {
+        run::labels::check_labels(l, &ds)?;
+    }
     let shard = g
         .shard
         .as_deref()
@@ -192,6 +199,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             skipped_invalid: skipped,
             tokens: Default::default(),
             formats: super::formats(&a.format),
+            labels: a.labels.clone(),
         }),
     };
     let done = run_live(ds, job, ui)?;

@@ -1,5 +1,6 @@
-//! Human labels for judge calibration: JSONL `{"question_id", "answer", "criterion_id",
-//! "labels": [bool, …]}`, checked against the question set.
+//! Human labels: criterion lines for judge calibration (SPEC §4b) `{"question_id", "answer",
+//! "criterion_id", "labels": [bool, …]}` and labels of whole answers (SPEC §4e, see
+//! [`answer_labels`](super::answer_labels)), in one file or apart, checked against the question set.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::answer_labels::{self, AnswerLabels, Parsed};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, string_field};
@@ -36,10 +38,23 @@ pub fn answer_sha256(answer: &str) -> String {
     crate::util::hex(&Sha256::digest(answer.as_bytes()))
 }
 
-/// Reads reference labels: JSONL `{"question_id", "answer", "criterion_id", "labels": [bool, …]}`.
-/// Every bad line is reported (file:line:field); questions and criteria must exist in `ds`.
-pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
+/// Everything a labels file holds.
+#[derive(Debug, Clone, Default)]
+pub struct LabelSet {
+    /// Criterion lines (§4b), one per labelled answer and criterion.
+    pub criteria: Vec<LabelledItem>,
+    /// Whole answers (§4e), their raters gathered.
+    pub answers: Vec<AnswerLabels>,
+    /// §4e lines nobody has filled in yet (all criteria `null`), skipped.
+    pub unlabelled: usize,
+}
+
+/// Reads a labels file: §4b criterion lines and §4e answer lines, in any mix. Every bad line is
+/// reported (file:line:field); questions and criteria must exist in `ds`.
+pub fn read_label_set(path: &Path, ds: &Dataset) -> Result<LabelSet> {
     let mut out = Vec::new();
+    let mut answer_lines = Vec::new();
+    let mut unlabelled = 0usize;
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
     for item in crate::jsonl::objects(path)? {
@@ -51,6 +66,15 @@ pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
             }
         };
         let mut p = Vec::new();
+        if o.contains_key("criteria") && !o.contains_key("criterion_id") {
+            match answer_labels::parse_line(&o, path, line, ds, &mut p) {
+                Some(Parsed::Labelled(l)) => answer_lines.push(*l),
+                Some(Parsed::Unlabelled) => unlabelled += 1,
+                Some(Parsed::Deselected) | None => {}
+            }
+            problems.extend(p);
+            continue;
+        }
         let qid = string_field(&o, "question_id", path, line, false, &mut p);
         let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
         let answer = string_field(&o, "answer", path, line, true, &mut p);
@@ -169,16 +193,89 @@ pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
             line,
         });
     }
+    let answers = answer_labels::gather(answer_lines, path, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Input(problems));
     }
-    if out.is_empty() {
-        return Err(Error::Input(vec![Diagnostic::error(
-            path,
-            None,
-            None,
-            "the file has no labelled items",
-        )]));
+    if out.is_empty() && answers.is_empty() {
+        let why = if unlabelled > 0 {
+            format!("none of its {unlabelled} answers is labelled yet (every criterion is null)")
+        } else {
+            "the file has no labelled items".to_string()
+        };
+        return Err(Error::Input(vec![Diagnostic::error(path, None, None, why)]));
     }
-    Ok(out)
+    Ok(LabelSet {
+        criteria: out,
+        answers,
+        unlabelled,
+    })
+}
+
+/// Reads labels for calibration: criterion lines as they are, and each labelled answer as one
+/// item per criterion (rater k's label k-th, raters in order of appearance). Answer labels must
+/// carry the answer's text, which the judge is shown.
+pub fn read_labels(path: &Path, ds: &Dataset) -> Result<Vec<LabelledItem>> {
+    let set = read_label_set(path, ds)?;
+    let mut items = set.criteria;
+    let mut seen: HashMap<(String, String, String), usize> = items
+        .iter()
+        .map(|i| {
+            (
+                (
+                    i.question_id.clone(),
+                    i.criterion_id.clone(),
+                    answer_sha256(&i.answer),
+                ),
+                i.line,
+            )
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for a in set.answers {
+        let Some(text) = &a.answer else {
+            problems.push(Diagnostic::error(
+                path,
+                Some(a.line),
+                Some("answer"),
+                "calibration shows the judge the answer: this label needs the \"answer\" text \
+                 (files from `kasauti sample` and the review page carry it)",
+            ));
+            continue;
+        };
+        let Some(q) = ds.get(&a.question_id) else {
+            continue;
+        };
+        let sha = answer_sha256(text);
+        for (ci, c) in q.rubric.iter().enumerate() {
+            let key = (a.question_id.clone(), c.id.clone(), sha.clone());
+            if let Some(first) = seen.get(&key) {
+                problems.push(Diagnostic::error(
+                    path,
+                    Some(a.line),
+                    Some("answer"),
+                    format!(
+                        "criterion `{}` of this answer is labelled again (first at line {first}); \
+                         label each answer either per criterion or whole",
+                        c.id
+                    ),
+                ));
+                break;
+            }
+            seen.insert(key, a.line);
+            items.push(LabelledItem {
+                question_id: a.question_id.clone(),
+                criterion_id: c.id.clone(),
+                answer: text.clone(),
+                labels: a.raters.iter().map(|r| r.1[ci]).collect(),
+                language: a.language.clone(),
+                file: path.to_path_buf(),
+                line: a.line,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Input(problems));
+    }
+    Ok(items)
 }

@@ -1,5 +1,6 @@
 //! Questions, rubrics, criteria and checks: types, loaders and validation (SPEC §1–3).
 
+pub mod answer_labels;
 pub mod check;
 pub mod labels;
 pub mod language;

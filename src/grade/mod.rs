@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod engine;
+pub mod human;
 mod recorded;
 
 pub use crate::judge::JudgeUsage;

@@ -25,12 +25,37 @@ fn pp(x: f64) -> String {
 }
 
 fn p_text(d: &Difference) -> String {
-    if d.p_value < 0.001 {
+    p_fmt(d.p_value)
+}
+
+fn p_fmt(p: f64) -> String {
+    if p < 0.001 {
         "<0.001".into()
     } else {
-        format!("{:.3}", d.p_value)
+        format!("{p:.3}")
     }
 }
+
+/// The Holm-adjusted p-value, or a dash for the overall group.
+fn holm_text(d: &Difference) -> String {
+    d.p_holm.map_or_else(|| "—".into(), p_fmt)
+}
+
+/// The minimum detectable difference in percentage points, marked † when the group is too
+/// small to detect the difference it shows.
+fn mde_text(d: &Difference) -> String {
+    match d.mde80 {
+        Some(m) => format!(
+            "{:.1}{}",
+            m * 100.0,
+            if d.underpowered() { " †" } else { "" }
+        ),
+        None => "—".into(),
+    }
+}
+
+/// The footnote for the columns added to every comparison table.
+const POWER_NOTE: &str = "p (Holm): adjusted over the language and domain groups. MDE80: the smallest difference (percentage points) the group could detect with 80% power at α = 0.05; † the group is too small to detect a difference of the size it shows.";
 
 /// The rows of one model pair: (group label, kind, key, difference).
 fn rows(c: &ModelComparison) -> Vec<(String, &'static str, String, &Difference)> {
@@ -66,7 +91,7 @@ pub fn table(cmp: &Comparison, color: bool) -> String {
             t.force_no_tty();
         }
         t.set_header(vec![
-            "group", "n", "A (%)", "B (%)", "B − A", "95% CI", "p", "",
+            "group", "n", "A (%)", "B (%)", "B − A", "95% CI", "p", "p (Holm)", "MDE80", "",
         ]);
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
         for (label, kind, _, d) in rows(c) {
@@ -83,6 +108,8 @@ pub fn table(cmp: &Comparison, color: bool) -> String {
                 right(pp(d.diff)),
                 right(format!("[{}, {}]", pp(d.ci95[0]), pp(d.ci95[1]))),
                 right(p_text(d)),
+                right(holm_text(d)),
+                right(mde_text(d)),
                 Cell::new(if d.significant { "*" } else { "" }),
             ]);
         }
@@ -90,6 +117,25 @@ pub fn table(cmp: &Comparison, color: bool) -> String {
         out.push_str(
             "\n* the 95% interval of B − A excludes zero. Differences in percentage points.\n",
         );
+        out.push_str(POWER_NOTE);
+        out.push('\n');
+        let small: Vec<String> = rows(c)
+            .into_iter()
+            .filter(|r| r.3.underpowered())
+            .map(|r| {
+                if r.1 == "domain" {
+                    format!("domain {}", r.0)
+                } else {
+                    r.0
+                }
+            })
+            .collect();
+        if !small.is_empty() {
+            out.push_str(&format!(
+                "too small to detect the difference shown: {}\n",
+                small.join(", ")
+            ));
+        }
         if !c.criteria.is_empty() {
             out.push_str("Criteria whose met-rate changed most:\n");
             let mut t = Grid::new();
@@ -148,8 +194,9 @@ pub fn markdown(cmp: &Comparison) -> String {
     let mut s = String::from("# kasauti comparison\n\n");
     let _ = writeln!(
         s,
-        "Paired by question and sample; differences are B − A in percentage points, with {}-resample paired-bootstrap 95% intervals and two-sided paired permutation p-values. **Bold**: the interval excludes zero.\n",
-        cmp.resamples
+        "Paired by question and sample; differences are B − A in percentage points, with {}-resample paired-bootstrap 95% intervals and two-sided paired permutation p-values. **Bold**: the interval excludes zero. {}\n",
+        cmp.resamples,
+        POWER_NOTE
     );
     for c in &cmp.comparisons {
         let _ = writeln!(
@@ -159,7 +206,7 @@ pub fn markdown(cmp: &Comparison) -> String {
             md_escape(&c.model_b),
             md_escape(&title(cmp, c))
         );
-        s.push_str("| group | n | A (%) | B (%) | B − A | 95% CI | p |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| group | n | A (%) | B (%) | B − A | 95% CI | p | p (Holm) | MDE80 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (label, kind, _, d) in rows(c) {
             let label = if kind == "domain" {
                 format!("domain {label}")
@@ -173,7 +220,7 @@ pub fn markdown(cmp: &Comparison) -> String {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | [{}, {}] | {} |",
+                "| {} | {} | {} | {} | {} | [{}, {}] | {} | {} | {} |",
                 md_escape(&label),
                 d.n,
                 pct(d.score_a),
@@ -181,7 +228,9 @@ pub fn markdown(cmp: &Comparison) -> String {
                 diff,
                 pp(d.ci95[0]),
                 pp(d.ci95[1]),
-                p_text(d)
+                p_text(d),
+                holm_text(d),
+                mde_text(d)
             );
         }
         if !c.criteria.is_empty() {
@@ -323,11 +372,12 @@ pub fn html(cmp: &Comparison) -> String {
     h.push_str("</style>\n</head>\n<body>\n<main>\n<header><h1>kasauti comparison</h1>\n");
     let _ = writeln!(
         h,
-        "<p class=\"muted\">A = {} · B = {} · paired by question and sample · {} bootstrap resamples · p-values from paired sign-flip permutations · missing and incomplete answers: {}</p></header>",
+        "<p class=\"muted\">A = {} · B = {} · paired by question and sample · {} bootstrap resamples · p-values from paired sign-flip permutations · missing and incomplete answers: {}</p><p class=\"muted\">{}</p></header>",
         esc(&cmp.run_a),
         esc(&cmp.run_b),
         cmp.resamples,
-        esc(&cmp.missing_policy)
+        esc(&cmp.missing_policy),
+        esc(POWER_NOTE)
     );
     for c in &cmp.comparisons {
         let _ = writeln!(
@@ -340,7 +390,7 @@ pub fn html(cmp: &Comparison) -> String {
             esc(&title(cmp, c))
         );
         forest(&mut h, c);
-        h.push_str("<div class=\"scroll\"><table><thead><tr><th>group</th><th>n</th><th>A (%)</th><th>B (%)</th><th>B − A</th><th>95% CI</th><th>p</th></tr></thead><tbody>\n");
+        h.push_str("<div class=\"scroll\"><table><thead><tr><th>group</th><th>n</th><th>A (%)</th><th>B (%)</th><th>B − A</th><th>95% CI</th><th>p</th><th>p (Holm)</th><th>MDE80</th></tr></thead><tbody>\n");
         for (label, kind, _, d) in rows(c) {
             let label = if kind == "domain" {
                 format!("domain {label}")
@@ -349,7 +399,7 @@ pub fn html(cmp: &Comparison) -> String {
             };
             let _ = writeln!(
                 h,
-                "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">[{}, {}]</td><td class=\"num\">{}</td></tr>",
+                "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">[{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 if d.significant { " class=\"sig\"" } else { "" },
                 esc(&label),
                 d.n,
@@ -358,7 +408,9 @@ pub fn html(cmp: &Comparison) -> String {
                 pp(d.diff),
                 pp(d.ci95[0]),
                 pp(d.ci95[1]),
-                p_text(d)
+                p_text(d),
+                esc(&holm_text(d)),
+                esc(&mde_text(d))
             );
         }
         h.push_str("</tbody></table></div>\n");

@@ -29,10 +29,19 @@ impl Exporter<ReportInput<'_>> for Csv {
             "ci95_lo",
             "ci95_hi",
             "language_fidelity",
+            "se_clustered",
+            "corrected",
+            "corrected_ci95_lo",
+            "corrected_ci95_hi",
+            "n_labelled",
+            "lambda",
+            "judge_bias",
         ])
         .map_err(err)?;
         for (model, r) in &input.report.models {
             let mut row = |group: &str, language: &str, domain: &str, key: &str, g: &GroupStats| {
+                let opt = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
+                let c = g.corrected.as_ref();
                 w.write_record([
                     &*csv_cell(model),
                     group,
@@ -44,9 +53,14 @@ impl Exporter<ReportInput<'_>> for Csv {
                     &format!("{:.6}", g.bootstrap_std),
                     &format!("{:.6}", g.ci95[0]),
                     &format!("{:.6}", g.ci95[1]),
-                    &g.language_fidelity
-                        .map(|f| format!("{f:.6}"))
-                        .unwrap_or_default(),
+                    &opt(g.language_fidelity),
+                    &opt(g.se_clustered),
+                    &opt(c.map(|c| c.score)),
+                    &opt(c.map(|c| c.ci95[0])),
+                    &opt(c.map(|c| c.ci95[1])),
+                    &c.map(|c| c.n_labelled.to_string()).unwrap_or_default(),
+                    &opt(c.map(|c| c.lambda)),
+                    &opt(c.map(|c| c.judge_bias)),
                 ])
             };
             if let Some(g) = &r.overall {

@@ -146,6 +146,7 @@ fn render(input: &ReportInput<'_>) -> String {
     bar_chart(&mut h, report, &langs);
     h.push_str("</section>\n");
     language_fidelity(&mut h, report, &langs);
+    h.push_str(&super::corrected::html(report, esc));
     h.push_str("<section id=\"heatmap\"><h2>Language × domain</h2>\n");
     h.push_str("<p class=\"muted\">Score (%) per language and domain; hover a cell for n and its interval.</p>\n");
     for (mi, (name, m)) in report.models.iter().enumerate() {

@@ -85,6 +85,7 @@ impl Exporter<ReportInput<'_>> for Markdown {
             ));
         }
         models_table(&mut out, "Score by language", "language", &models, &rows);
+        out.push_str(&super::corrected::markdown(r, md));
         if rows.iter().any(|(_, cells)| {
             cells
                 .iter()

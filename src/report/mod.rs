@@ -3,6 +3,7 @@
 
 pub mod calibration;
 pub mod compare;
+mod corrected;
 pub mod csv;
 pub mod details;
 pub mod html;
@@ -15,7 +16,7 @@ pub mod table;
 
 pub use crate::stats::{TokenCount, Tokens};
 pub use details::{AnswerDetail, Details};
-pub use model::{build, Coverage, ModelReport, Report, ReportOptions};
+pub use model::{build, Coverage, LabelScores, LabelsInfo, ModelReport, Report, ReportOptions};
 
 use std::path::Path;
 

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
 use crate::grade::{code, Records};
-use crate::stats::{bootstrap, combine_equal, seed_for, GroupStats, Tokens, RESAMPLES};
+use crate::stats::ppi::{corrected_mean, MIN_LABELLED};
+use crate::stats::{
+    bootstrap, bootstrap_clustered, combine_equal, seed_for, GroupStats, Tokens, RESAMPLES,
+};
 
 /// One item left out of means, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +73,13 @@ pub struct ModelReport {
     pub metrics: Option<BTreeMap<String, f64>>,
     /// The criteria most often missed, per language (worst first).
     pub most_missed: BTreeMap<String, Vec<Missed>>,
+    /// With human labels: this model's labelled answers that entered its scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labelled: Option<usize>,
+    /// With human labels: languages with fewer labelled answers than a correction needs, and
+    /// how many they have (their scores are the judge's, uncorrected).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub too_few_labels: BTreeMap<String, usize>,
 }
 
 /// A whole report: `report.json`.
@@ -81,11 +91,51 @@ pub struct Report {
     pub resamples: usize,
     /// Input lines skipped under `--skip-invalid`.
     pub skipped_invalid: usize,
+    /// The human labels the corrected scores use (`--labels`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelsInfo>,
     pub models: BTreeMap<String, ModelReport>,
     /// What the judge models did (juries, repeated verdicts, gates, self-judging), when there
     /// is something to say (see [`crate::report::jury`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judging: Option<crate::stats::jury::Judging>,
+}
+
+/// What came of a labels file (`--labels`, SPEC §4e).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelsInfo {
+    /// The labels file, as given.
+    pub file: String,
+    /// Labelled answers found among the graded answers.
+    pub matched: usize,
+    /// Labelled answers that are not in the run(s) (another model, sample or text).
+    pub unmatched: usize,
+    /// Answers labelled on only some criteria, which give no score.
+    pub partial: usize,
+    /// Lines of a labelling file not filled in yet.
+    pub unlabelled: usize,
+    /// Labelled answers a group needs for a corrected score.
+    pub min_per_group: usize,
+    /// What could not be used, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// People's scores of labelled answers, for corrected scores.
+#[derive(Debug, Clone, Default)]
+pub struct LabelScores {
+    /// The labels file, as given.
+    pub file: String,
+    /// Human score by (model, question id, sample).
+    pub scores: HashMap<(String, String, u32), f64>,
+    /// Labelled answers that could not be tied to an answer of the run(s).
+    pub unmatched: usize,
+    /// Answers labelled on only some criteria.
+    pub partial: usize,
+    /// Lines not filled in yet.
+    pub unlabelled: usize,
+    /// What could not be used, and why.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -107,6 +157,8 @@ pub struct ReportOptions {
     pub tokens: HashMap<String, Tokens>,
     /// How many most-missed criteria to keep per language.
     pub most_missed: usize,
+    /// Human labels, for corrected scores (`--labels`).
+    pub labels: Option<LabelScores>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -205,6 +257,24 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let mut miss: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); total_criteria]; nmodels];
     // fidelity[model][group] = (answers whose language is known, of them in the asked language).
     let mut fidelity: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); ngroups]; nmodels];
+    // A model with several samples of some question has its intervals clustered by question:
+    // clusters[model][group] then holds each value's question, beside values[model][group].
+    let clustered = several_samples(records, nmodels, ds.len());
+    let mut clusters: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); ngroups]; nmodels];
+    // Human scores by (model, question, sample), and (human, judge) pairs per model and group.
+    let human = opts
+        .labels
+        .as_ref()
+        .map(|l| human_by_index(ds, records, l))
+        .unwrap_or_default();
+    let mut pairs: Vec<Vec<Vec<(f64, f64)>>> = vec![vec![Vec::new(); ngroups]; nmodels];
+    let mut labelled_answers = vec![0usize; nmodels];
+    let mut matched = 0usize;
+    let correctable: Vec<bool> = keys
+        .names
+        .iter()
+        .map(|(f, _)| matches!(f, Family::Overall | Family::Language | Family::Domain))
+        .collect();
 
     let failure: HashMap<u32, &str> = records
         .failures
@@ -215,6 +285,9 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         let m = it.model as usize;
         let q = &ds.questions[it.question as usize];
         answered_q[m][it.question as usize] = true;
+        if !human.is_empty() && human.contains_key(&(it.model, it.question, it.sample)) {
+            matched += 1;
+        }
         let cov = &mut coverage[m];
         if it.failed {
             cov.failed += 1;
@@ -230,6 +303,9 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                 }
                 for (g, _) in &keys.question_ctags[it.question as usize] {
                     values[m][*g].push(0.0);
+                }
+                if clustered[m] {
+                    push_cluster(&mut clusters[m], &keys, it.question as usize);
                 }
             }
             continue;
@@ -281,6 +357,21 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         for &g in &keys.question_groups[it.question as usize] {
             values[m][g].push(it.score);
         }
+        if let Some(&y) = human.get(&(it.model, it.question, it.sample)) {
+            labelled_answers[m] += 1;
+            for &g in &keys.question_groups[it.question as usize] {
+                if correctable[g] {
+                    pairs[m][g].push((y, it.score));
+                }
+            }
+        }
+        if clustered[m] {
+            // Criterion-tag groups get a value only when the tag has positive points: pushed
+            // below, with their cluster.
+            for &g in &keys.question_groups[it.question as usize] {
+                clusters[m][g].push(it.question);
+            }
+        }
         // Criterion-tag scores use only that tag's criteria, as HealthBench does; a tag with no
         // positive points in this rubric gives no score.
         for (g, cis) in &keys.question_ctags[it.question as usize] {
@@ -299,6 +390,9 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             }
             if possible > 0.0 {
                 values[m][*g].push(earned / possible);
+                if clustered[m] {
+                    clusters[m][*g].push(it.question);
+                }
             }
         }
     }
@@ -314,6 +408,9 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                     for (g, _) in &keys.question_ctags[qi] {
                         values[m][*g].push(0.0);
                     }
+                    if clustered[m] {
+                        push_cluster(&mut clusters[m], &keys, qi);
+                    }
                 }
             }
         }
@@ -324,24 +421,42 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         };
     }
 
+    let labelled_in: Vec<Vec<usize>> = pairs
+        .iter()
+        .map(|groups| groups.iter().map(Vec::len).collect())
+        .collect();
     // Every (model, group) bootstrap is independent: run them on the pool.
-    let jobs: Vec<(usize, usize, Vec<f64>)> = values
+    type Job = (usize, usize, Vec<f64>, Vec<u32>, Vec<(f64, f64)>);
+    let jobs: Vec<Job> = values
         .into_iter()
+        .zip(clusters)
+        .zip(pairs)
         .enumerate()
-        .flat_map(|(m, groups)| {
+        .flat_map(|(m, ((groups, cl), pa))| {
             groups
                 .into_iter()
+                .zip(cl)
+                .zip(pa)
                 .enumerate()
-                .filter(|(_, v)| !v.is_empty())
-                .map(move |(g, v)| (m, g, v))
+                .filter(|(_, ((v, _), _))| !v.is_empty())
+                .map(move |(g, ((v, c), p))| (m, g, v, c, p))
         })
         .collect();
     let results: Vec<(usize, usize, GroupStats, Vec<f64>)> = jobs
         .into_par_iter()
-        .filter_map(|(m, g, mut v)| {
+        .filter_map(|(m, g, mut v, c, p)| {
             let (f, k) = &keys.names[g];
             let name = format!("{}\u{1f}{}\u{1f}{}", records.models[m], *f as u8, k);
-            bootstrap(&mut v, seed_for(&name), RESAMPLES).map(|(s, means)| (m, g, s, means))
+            let seed = seed_for(&name);
+            let (mut s, means) = if c.len() == v.len() {
+                bootstrap_clustered(&v, &c, seed, RESAMPLES)?
+            } else {
+                bootstrap(&mut v, seed, RESAMPLES)?
+            };
+            if !p.is_empty() {
+                s.corrected = corrected_mean(&v, &p);
+            }
+            Some((m, g, s, means))
         })
         .collect();
 
@@ -397,6 +512,18 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             r.metrics = Some(healthbench_metrics(&r));
         }
         r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
+        if opts.labels.is_some() {
+            r.labelled = Some(labelled_answers[m]);
+            r.too_few_labels = r
+                .by_language
+                .iter()
+                .filter(|(_, g)| g.corrected.is_none())
+                .map(|(l, _)| {
+                    let g = keys.index.get(&(Family::Language, l.clone()));
+                    (l.clone(), g.map_or(0, |&g| labelled_in[m][g]))
+                })
+                .collect();
+        }
         models.insert(records.models[m].clone(), r);
     }
     Report {
@@ -404,9 +531,59 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         missing_policy: if opts.missing_zero { "zero" } else { "exclude" }.to_string(),
         resamples: RESAMPLES,
         skipped_invalid: opts.skipped_invalid,
+        labels: opts.labels.as_ref().map(|l| LabelsInfo {
+            file: l.file.clone(),
+            matched,
+            unmatched: l.unmatched + l.scores.len().saturating_sub(matched),
+            partial: l.partial,
+            unlabelled: l.unlabelled,
+            min_per_group: MIN_LABELLED,
+            notes: l.notes.clone(),
+        }),
         models,
         judging: None,
     }
+}
+
+/// Per model, whether some question has several graded (or failed) answers.
+fn several_samples(records: &Records, nmodels: usize, nquestions: usize) -> Vec<bool> {
+    let mut seen = vec![vec![false; nquestions]; nmodels];
+    let mut out = vec![false; nmodels];
+    for it in &records.items {
+        let (m, q) = (it.model as usize, it.question as usize);
+        if std::mem::replace(&mut seen[m][q], true) {
+            out[m] = true;
+        }
+    }
+    out
+}
+
+/// Records one zero value's question in every group a missing-zero push touched.
+fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize) {
+    for &g in &keys.question_groups[question] {
+        clusters[g].push(question as u32);
+    }
+    for (g, _) in &keys.question_ctags[question] {
+        clusters[*g].push(question as u32);
+    }
+}
+
+/// The human scores of answers in the records, by (model index, question index, sample).
+fn human_by_index(
+    ds: &Dataset,
+    records: &Records,
+    l: &LabelScores,
+) -> HashMap<(u32, u32, u32), f64> {
+    let models: HashMap<&str, u32> = records
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), i as u32))
+        .collect();
+    l.scores
+        .iter()
+        .filter_map(|((m, q, s), y)| Some(((*models.get(m.as_str())?, ds.position(q)?, *s), *y)))
+        .collect()
 }
 
 /// simple-evals' flat metrics: `score` and `overall_score` for the whole set, each example tag

@@ -134,6 +134,7 @@ pub fn language_table(report: &Report, color: bool) -> String {
             report.skipped_invalid
         ));
     }
+    s.push_str(&super::corrected::terminal(report));
     s
 }
 

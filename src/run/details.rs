@@ -183,3 +183,21 @@ fn read_texts(
     }
     Ok(())
 }
+
+/// The answer texts of a run directory by (model, question id, sample), or why they cannot be
+/// read (answer files moved since the run).
+pub(crate) fn answer_texts(
+    dir: &Path,
+) -> Result<std::result::Result<HashMap<Key, String>, String>> {
+    let manifest = run::read_manifest(dir)?;
+    let mut texts = HashMap::new();
+    let mut budget = usize::MAX;
+    Ok(
+        read_texts(dir, &manifest, &mut texts, &mut budget).map(|()| {
+            texts
+                .into_iter()
+                .filter_map(|(k, (t, _))| Some((k, t?)))
+                .collect()
+        }),
+    )
+}

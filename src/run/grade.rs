@@ -36,6 +36,8 @@ pub struct GradeJob {
     pub skipped_data: usize,
     /// Report formats to write.
     pub formats: Vec<String>,
+    /// A labels file for corrected scores (`--labels`).
+    pub labels: Option<PathBuf>,
     /// The command line, recorded in `run.json`.
     pub command: Vec<String>,
     /// Replace what `dir` holds (another run's files) instead of refusing.
@@ -167,6 +169,7 @@ pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> R
         skipped_invalid: skipped,
         tokens: Default::default(),
         formats: job.formats.clone(),
+        labels: job.labels.clone(),
     };
     // The dataset snapshot is written beside the statistics (nothing in them reads it).
     let report = std::thread::scope(|scope| -> Result<Report> {

@@ -7,6 +7,7 @@ mod compare;
 mod details;
 mod dry_run;
 mod grade;
+pub mod labels;
 mod live;
 mod manifest;
 mod merge;

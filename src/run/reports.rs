@@ -22,6 +22,8 @@ pub struct ReportSettings {
     pub tokens: HashMap<String, Tokens>,
     /// Formats to write (`json`, `md`, `csv`, `html`; `table` is the terminal's and is skipped).
     pub formats: Vec<String>,
+    /// A labels file for corrected scores (`--labels`).
+    pub labels: Option<PathBuf>,
 }
 
 /// Builds the report of `records` and writes each requested format into `out`. Formats that show
@@ -38,6 +40,10 @@ pub fn write_reports(
         skipped_invalid: settings.skipped_invalid,
         tokens: settings.tokens.clone(),
         most_missed: 10,
+        labels: match &settings.labels {
+            Some(path) => Some(super::labels::label_scores(path, ds, runs)?),
+            None => None,
+        },
     };
     let mut rep = report::build(ds, records, &opts);
     rep.judging = judging_of(runs)?;
@@ -102,6 +108,8 @@ pub struct ReportJob {
     pub formats: Vec<String>,
     /// Whether missing answers count as zero; `None` keeps what the runs used.
     pub missing_zero: Option<bool>,
+    /// A labels file for corrected scores (`--labels`).
+    pub labels: Option<PathBuf>,
 }
 
 /// What [`rebuild_reports`] made.
@@ -149,6 +157,7 @@ pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
         skipped_invalid: skipped,
         tokens,
         formats: job.formats.clone(),
+        labels: job.labels.clone(),
     };
     let report = write_reports(&out, &job.runs, &ds, &records, &settings)?;
     if job.runs.len() > 1 || job.out.is_some() {

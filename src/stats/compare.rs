@@ -42,6 +42,22 @@ pub struct Difference {
     pub p_exact: bool,
     /// The interval excludes zero.
     pub significant: bool,
+    /// The p-value adjusted by Holm's method over the comparison's language and domain groups
+    /// (absent for the overall group, which is not one of that family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_holm: Option<f64>,
+    /// The smallest true difference a two-sided test at α = 0.05 would detect with 80% power,
+    /// from the paired differences' variance (absent for fewer than two pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mde80: Option<f64>,
+}
+
+impl Difference {
+    /// Whether the group is too small to detect a difference as large as the one it shows:
+    /// |B − A| is below the minimum detectable difference.
+    pub fn underpowered(&self) -> bool {
+        self.mde80.is_some_and(|m| self.diff.abs() < m)
+    }
 }
 
 /// A criterion whose met-rate moved between the runs.
@@ -270,6 +286,7 @@ pub fn paired_difference(
     let ci95 = [percentile(&diffs, 2.5), percentile(&diffs, 97.5)];
     let d: Vec<f64> = (0..n).map(|i| b[i] - a[i]).collect();
     let (p_value, p_exact) = sign_flip_p(&d, &mut rng, permutations);
+    let mde80 = super::ppi::mde80(&d);
     Some(Difference {
         n,
         score_a,
@@ -279,6 +296,8 @@ pub fn paired_difference(
         p_value,
         p_exact,
         significant: ci95[0] > 0.0 || ci95[1] < 0.0,
+        p_holm: None,
+        mde80,
     })
 }
 
@@ -484,6 +503,22 @@ fn compare_models(
                 out.by_domain.insert(key, d);
             }
         }
+    }
+    // Holm's adjustment over the family of language and domain groups.
+    let family: Vec<Option<f64>> = out
+        .by_language
+        .values()
+        .chain(out.by_domain.values())
+        .map(|d| Some(d.p_value))
+        .collect();
+    let adjusted = super::ppi::holm(&family);
+    for (d, p) in out
+        .by_language
+        .values_mut()
+        .chain(out.by_domain.values_mut())
+        .zip(adjusted)
+    {
+        d.p_holm = p;
     }
     let mut changes: Vec<CriterionChange> = crit
         .into_iter()

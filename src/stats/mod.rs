@@ -14,11 +14,13 @@ use rand_distr::{Binomial, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 pub mod agreement;
+mod cluster;
 pub mod compare;
 pub mod jury;
 pub mod ppi;
 mod tokens;
 
+pub use cluster::bootstrap_clustered;
 pub use tokens::{TokenCount, Tokens};
 
 /// Number of bootstrap resamples (simple-evals uses 1000).
@@ -41,6 +43,13 @@ pub struct GroupStats {
     /// answer's language is known (recorded verdicts, runs from before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language_fidelity: Option<f64>,
+    /// The standard error of `score` clustered by question (SPEC §4e), present when some
+    /// question has several samples in the group; the bootstrap then resamples questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_clustered: Option<f64>,
+    /// The score corrected with human labels (SPEC §4e), when the group has enough of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<ppi::Corrected>,
 }
 
 /// Clips to [0, 1].
@@ -97,6 +106,8 @@ pub fn summarise(score: f64, n: usize, mut means: Vec<f64>) -> (GroupStats, Vec<
             bootstrap_std: std,
             ci95,
             language_fidelity: None,
+            se_clustered: None,
+            corrected: None,
         },
         means,
     )

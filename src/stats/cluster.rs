@@ -1,0 +1,129 @@
+//! Intervals for groups in which questions have several samples (SPEC §4e): samples of one
+//! question are not independent, so the bootstrap resamples whole questions and the standard
+//! error is clustered by question.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{clip01, ppi, summarise, GroupStats};
+
+/// The statistics of a group whose scores come in clusters: `values[i]` belongs to cluster
+/// `clusters[i]` (a question). The score is the plain mean of all values, exactly as
+/// [`bootstrap`](super::bootstrap) gives it; each resample draws as many clusters as there are,
+/// with replacement, and takes the mean of all their values. `se_clustered` is set.
+pub fn bootstrap_clustered(
+    values: &[f64],
+    clusters: &[u32],
+    seed: u64,
+    resamples: usize,
+) -> Option<(GroupStats, Vec<f64>)> {
+    if values.is_empty() || values.len() != clusters.len() {
+        return None;
+    }
+    let n = values.len();
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let score = clip01(sorted.iter().sum::<f64>() / n as f64);
+    // (sum, count) per cluster, in cluster order so the result does not depend on input order.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        clusters[a]
+            .cmp(&clusters[b])
+            .then(values[a].total_cmp(&values[b]))
+    });
+    let mut parts: Vec<(f64, f64)> = Vec::new();
+    let mut last: Option<u32> = None;
+    for &i in &order {
+        if last != Some(clusters[i]) {
+            parts.push((0.0, 0.0));
+            last = Some(clusters[i]);
+        }
+        if let Some(p) = parts.last_mut() {
+            p.0 += values[i];
+            p.1 += 1.0;
+        }
+    }
+    let g = parts.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut means = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let (mut sum, mut count) = (0.0, 0.0);
+        for _ in 0..g {
+            let (s, c) = parts[rng.random_range(0..g)];
+            sum += s;
+            count += c;
+        }
+        means.push(clip01(sum / count));
+    }
+    let (mut stats, means) = summarise(score, n, means);
+    let pairs: Vec<(u32, f64)> = clusters
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect();
+    stats.se_clustered = ppi::clustered_se(&pairs);
+    Some((stats, means))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_value_per_cluster_matches_plain_standard_error() {
+        // Scores 0, 0.5, 1, 1 in four questions: mean 0.625, sample variance
+        // ((0.625)² + (0.125)² + 2·(0.375)²)/3 = 0.6875/3, so SE = √(0.6875/3)/2.
+        let v = [0.0, 0.5, 1.0, 1.0];
+        let (s, _) = bootstrap_clustered(&v, &[0, 1, 2, 3], 7, 200).unwrap();
+        assert_eq!(s.score, 0.625);
+        let se = (0.6875f64 / 3.0).sqrt() / 2.0;
+        assert!((s.se_clustered.unwrap() - se).abs() < 1e-12);
+    }
+
+    #[test]
+    fn identical_samples_do_not_shrink_the_interval() {
+        // Ten questions, each answered the same way five times: the data hold the information
+        // of ten answers, not fifty, and the clustered SE says so.
+        let per_q = [0.0, 1.0, 0.5, 1.0, 0.0, 0.25, 1.0, 0.75, 0.0, 1.0];
+        let mut v = Vec::new();
+        let mut c = Vec::new();
+        for (q, &x) in per_q.iter().enumerate() {
+            for _ in 0..5 {
+                v.push(x);
+                c.push(q as u32);
+            }
+        }
+        let (s, _) = bootstrap_clustered(&v, &c, 11, 2000).unwrap();
+        let g = per_q.len() as f64;
+        let m = per_q.iter().sum::<f64>() / g;
+        // Sandwich: (G/(G−1)) Σ_g (Σ_i (x − m))² / n², with each cluster sum 5(x_g − m).
+        let n = v.len() as f64;
+        let sandwich = g / (g - 1.0) * per_q.iter().map(|x| (5.0 * (x - m)).powi(2)).sum::<f64>();
+        let expected = sandwich.sqrt() / n;
+        assert!((s.se_clustered.unwrap() - expected).abs() < 1e-12);
+        // The naive SE over 50 answers would be about √5 times smaller; the clustered bootstrap
+        // std must be near the clustered SE, not the naive one.
+        let naive = {
+            let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+            (var / n).sqrt()
+        };
+        assert!(
+            s.bootstrap_std > 1.8 * naive,
+            "{} vs {}",
+            s.bootstrap_std,
+            naive
+        );
+        assert!((s.bootstrap_std - expected).abs() < 0.2 * expected);
+    }
+
+    #[test]
+    fn order_does_not_matter() {
+        let v = [0.1, 0.9, 0.4, 0.4, 1.0, 0.0];
+        let c = [1, 2, 1, 3, 2, 3];
+        let a = bootstrap_clustered(&v, &c, 5, 100).unwrap();
+        let (v2, c2): (Vec<f64>, Vec<u32>) =
+            v.iter().zip(c.iter()).rev().map(|(a, b)| (*a, *b)).unzip();
+        let b = bootstrap_clustered(&v2, &c2, 5, 100).unwrap();
+        assert_eq!(a.0, b.0);
+    }
+}
