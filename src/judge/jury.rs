@@ -203,6 +203,7 @@ impl Jury {
     /// juror's votes on them into `votes` (left empty for a plain judge). Votes in `prior` (from
     /// an earlier, incomplete grade of the same answer) that were decided are kept, and only the
     /// jurors missing are asked. `Ok(None)` when the run is stopping.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn decide(
         &self,
         q: &Question,
