@@ -558,3 +558,60 @@ fn cut_off_replies_and_self_judging() {
     let md = std::fs::read_to_string(out2.join("report.md")).unwrap();
     assert!(md.contains("self-judging: judge-self"), "{md}");
 }
+
+/// `calibrate` with two jurors scores the jury and each juror against the labels: the truthful
+/// juror agrees with truthful labels everywhere, the lenient one misses where c4 is absent.
+#[test]
+fn calibrate_scores_the_jury_and_each_juror() {
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), N);
+    let a = judge_server(|i, s, id, _| Some(truth(i, s, id)));
+    let b = judge_server(|i, s, id, _| Some(id == "c4" || truth(i, s, id)));
+    let labels = tmp.path().join("labels.jsonl");
+    let mut lines = Vec::new();
+    for i in 0..N {
+        for (id, ..) in CRITERIA {
+            lines.push(
+                json!({"question_id": qid(i), "answer": answer_text(i, 0), "criterion_id": id,
+                       "labels": [truth(i, 0, id)]})
+                .to_string(),
+            );
+        }
+    }
+    std::fs::write(&labels, lines.join("\n")).unwrap();
+    let o = kasauti()
+        .args(["calibrate", "--labels"])
+        .arg(&labels)
+        .args(["--judge-model", "judge-a", "--judge-model", "judge-b"])
+        .args([
+            "--judge-base-url",
+            &a.base_url(),
+            "--judge-base-url",
+            &b.base_url(),
+        ])
+        .args(["--no-cache", "--format", "json", "--out"])
+        .arg(tmp.path())
+        .arg("--questions")
+        .arg(&questions)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let cal: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("calibration.json")).unwrap(),
+    )
+    .unwrap();
+    let items = (N * 4) as f64;
+    let absent = (0..N).filter(|&i| !truth(i, 0, "c4")).count() as f64;
+    // Two jurors, majority: met only when both say so, which is the truth here.
+    assert_eq!(cal["overall"]["judge"]["agreement"], 1.0, "{cal}");
+    let jurors = cal["jurors"].as_array().unwrap();
+    assert_eq!(jurors.len(), 2);
+    assert_eq!(jurors[0]["judge"], "juror judge-a");
+    assert_eq!(jurors[0]["overall"]["judge"]["agreement"], 1.0);
+    assert_eq!(jurors[1]["judge"], "juror judge-b");
+    let agreement = jurors[1]["overall"]["judge"]["agreement"].as_f64().unwrap();
+    assert!(
+        (agreement - (items - absent) / items).abs() < 1e-12,
+        "{agreement}"
+    );
+}
