@@ -295,7 +295,7 @@ fn llama_cpp_server_as_a_jury_of_two_with_structured_replies() {
                     assert!(v["met"].is_boolean(), "{mode}: {v}");
                     let e = v["explanation"].as_str().unwrap();
                     assert!(
-                        e.chars().count() <= 240,
+                        e.chars().count() <= 160,
                         "{mode}: the schema bounds it: {v}"
                     );
                 }

@@ -261,7 +261,7 @@ pub struct JudgeArgs {
     /// Send the reply's JSON schema as response_format (OpenAI, vLLM and llama.cpp honour it).
     #[arg(long)]
     pub judge_structured: bool,
-    /// max_tokens of judge requests (default: sized to the criteria asked, 64 plus 504 per
+    /// max_tokens of judge requests (default: sized to the criteria asked, 64 plus 192 per
     /// criterion). A reply cut off by this limit is reported as such, not asked again.
     #[arg(long)]
     pub judge_max_tokens: Option<u64>,

@@ -277,13 +277,14 @@ pub fn render_batched(
 
 /// The longest explanation a structured reply may give, in characters: a schema bound that
 /// keeps a constrained judge from talking until it runs out of tokens.
-pub const EXPLANATION_MAX_CHARS: u64 = 240;
+pub const EXPLANATION_MAX_CHARS: u64 = 160;
 
 /// The default `max_tokens` of a judge request deciding `verdicts` criteria: room for each
-/// verdict's JSON and a bounded explanation (an explanation in an Indic script may take a
-/// token per byte), plus a margin for the object around them.
+/// verdict's JSON and a bounded explanation (at most a token per character), plus a margin for
+/// the object around them. Kept small on purpose: servers such as llama.cpp count `max_tokens`
+/// against a context of a few thousand tokens, prompt included.
 pub fn default_max_tokens(verdicts: usize) -> u64 {
-    64 + verdicts.max(1) as u64 * (24 + 2 * EXPLANATION_MAX_CHARS)
+    64 + verdicts.max(1) as u64 * (32 + EXPLANATION_MAX_CHARS)
 }
 
 /// The JSON schema of one verdict.
@@ -611,9 +612,11 @@ mod tests {
     #[test]
     fn judge_token_budget_grows_with_the_criteria() {
         // Room for the verdict JSON and an explanation of at most EXPLANATION_MAX_CHARS
-        // characters at up to two tokens each, per criterion.
+        // characters at up to a token each, per criterion; a rubric of eight stays within a
+        // 2,048-token context with room for the prompt.
+        assert!(default_max_tokens(8) <= 1600);
         for n in 1..10 {
-            assert!(default_max_tokens(n) >= n as u64 * 2 * EXPLANATION_MAX_CHARS);
+            assert!(default_max_tokens(n) >= n as u64 * (EXPLANATION_MAX_CHARS + 20));
             assert!(default_max_tokens(n + 1) > default_max_tokens(n));
         }
         assert_eq!(default_max_tokens(0), default_max_tokens(1));
