@@ -250,6 +250,7 @@ fn grade_with_judge(
             tokens: Default::default(),
             formats: super::formats(format),
             labels,
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;

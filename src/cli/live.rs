@@ -200,6 +200,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             tokens: Default::default(),
             formats: super::formats(&a.format),
             labels: a.labels.clone(),
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;

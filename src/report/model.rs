@@ -260,6 +260,17 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     // A model with several samples of some question has its intervals clustered by question:
     // clusters[model][group] then holds each value's question, beside values[model][group].
     let clustered = several_samples(records, nmodels, ds.len());
+    // A question's cluster is its rank by id, so merged runs whose question sets come in
+    // another order draw the same resamples.
+    let rank = {
+        let mut order: Vec<usize> = (0..ds.len()).collect();
+        order.sort_by(|&a, &b| ds.questions[a].id.cmp(&ds.questions[b].id));
+        let mut rank = vec![0u32; ds.len()];
+        for (r, &q) in order.iter().enumerate() {
+            rank[q] = r as u32;
+        }
+        rank
+    };
     let mut clusters: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); ngroups]; nmodels];
     // Human scores by (model, question, sample), and (human, judge) pairs per model and group.
     let human = opts
@@ -305,7 +316,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                     values[m][*g].push(0.0);
                 }
                 if clustered[m] {
-                    push_cluster(&mut clusters[m], &keys, it.question as usize);
+                    push_cluster(&mut clusters[m], &keys, it.question as usize, &rank);
                 }
             }
             continue;
@@ -369,7 +380,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             // Criterion-tag groups get a value only when the tag has positive points: pushed
             // below, with their cluster.
             for &g in &keys.question_groups[it.question as usize] {
-                clusters[m][g].push(it.question);
+                clusters[m][g].push(rank[it.question as usize]);
             }
         }
         // Criterion-tag scores use only that tag's criteria, as HealthBench does; a tag with no
@@ -391,7 +402,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             if possible > 0.0 {
                 values[m][*g].push(earned / possible);
                 if clustered[m] {
-                    clusters[m][*g].push(it.question);
+                    clusters[m][*g].push(rank[it.question as usize]);
                 }
             }
         }
@@ -409,7 +420,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                         values[m][*g].push(0.0);
                     }
                     if clustered[m] {
-                        push_cluster(&mut clusters[m], &keys, qi);
+                        push_cluster(&mut clusters[m], &keys, qi, &rank);
                     }
                 }
             }
@@ -421,6 +432,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         };
     }
 
+    let healthbench = ds.is_healthbench();
     let labelled_in: Vec<Vec<usize>> = pairs
         .iter()
         .map(|groups| groups.iter().map(Vec::len).collect())
@@ -442,34 +454,53 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                 .map(move |(g, ((v, c), p))| (m, g, v, c, p))
         })
         .collect();
-    let results: Vec<(usize, usize, GroupStats, Vec<f64>)> = jobs
+    // With clusters, the answer-level bootstrap std is kept too, for simple-evals' flat
+    // HealthBench metrics (which resample answers).
+    /// (model, group, statistics, resample means, answer-level bootstrap std).
+    type Done = (usize, usize, GroupStats, Vec<f64>, Option<f64>);
+    let results: Vec<Done> = jobs
         .into_par_iter()
         .filter_map(|(m, g, mut v, c, p)| {
             let (f, k) = &keys.names[g];
             let name = format!("{}\u{1f}{}\u{1f}{}", records.models[m], *f as u8, k);
             let seed = seed_for(&name);
-            let (mut s, means) = if c.len() == v.len() {
-                bootstrap_clustered(&v, &c, seed, RESAMPLES)?
+            let (mut s, means, by_answer) = if c.len() == v.len() {
+                let (s, means) = bootstrap_clustered(&v, &c, seed, RESAMPLES)?;
+                let plain = healthbench
+                    .then(|| bootstrap(&mut v.clone(), seed, RESAMPLES))
+                    .flatten()
+                    .map(|(s, _)| s.bootstrap_std);
+                (s, means, plain)
             } else {
-                bootstrap(&mut v, seed, RESAMPLES)?
+                let (s, means) = bootstrap(&mut v, seed, RESAMPLES)?;
+                (s, means, None)
             };
             if !p.is_empty() {
                 s.corrected = corrected_mean(&v, &p);
             }
-            Some((m, g, s, means))
+            Some((m, g, s, means, by_answer))
         })
         .collect();
 
     let mut models = BTreeMap::new();
     let mut lang_means: Vec<Vec<(GroupStats, Vec<f64>)>> = vec![Vec::new(); nmodels];
     let mut reports: Vec<ModelReport> = vec![ModelReport::default(); nmodels];
-    for (m, g, mut s, means) in results {
+    let mut answer_std: Vec<HashMap<String, f64>> = vec![HashMap::new(); nmodels];
+    for (m, g, mut s, means, by_answer) in results {
         let (known, inside) = fidelity[m][g];
         if known > 0 {
             s.language_fidelity = Some(inside as f64 / known as f64);
         }
         let r = &mut reports[m];
         let (f, k) = &keys.names[g];
+        if let Some(std) = by_answer {
+            let name = if *f == Family::Overall {
+                ""
+            } else {
+                k.as_str()
+            };
+            answer_std[m].insert(name.to_string(), std);
+        }
         match f {
             Family::Overall => r.overall = Some(s),
             Family::Language => {
@@ -494,7 +525,6 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             }
         }
     }
-    let healthbench = ds.is_healthbench();
     for (m, mut r) in reports.into_iter().enumerate() {
         let mut langs = std::mem::take(&mut lang_means[m]);
         // A fixed order, so the combination is reproducible.
@@ -509,7 +539,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             .cloned()
             .unwrap_or_default();
         if healthbench {
-            r.metrics = Some(healthbench_metrics(&r));
+            r.metrics = Some(healthbench_metrics(&r, &answer_std[m]));
         }
         r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
         if opts.labels.is_some() {
@@ -559,12 +589,12 @@ fn several_samples(records: &Records, nmodels: usize, nquestions: usize) -> Vec<
 }
 
 /// Records one zero value's question in every group a missing-zero push touched.
-fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize) {
+fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize, rank: &[u32]) {
     for &g in &keys.question_groups[question] {
-        clusters[g].push(question as u32);
+        clusters[g].push(rank[question]);
     }
     for (g, _) in &keys.question_ctags[question] {
-        clusters[*g].push(question as u32);
+        clusters[*g].push(rank[question]);
     }
 }
 
@@ -589,19 +619,26 @@ fn human_by_index(
 /// simple-evals' flat metrics: `score` and `overall_score` for the whole set, each example tag
 /// (the answer's score) and each rubric tag (the tag's criteria only), each with
 /// `:n_samples` and `:bootstrap_std`.
-fn healthbench_metrics(r: &ModelReport) -> BTreeMap<String, f64> {
+/// With several samples per question, `answer_std` holds each group's bootstrap std over
+/// answers (by tag name, "" for overall), as simple-evals computes it, where the groups' own
+/// intervals resample questions.
+fn healthbench_metrics(
+    r: &ModelReport,
+    answer_std: &HashMap<String, f64>,
+) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    let mut put = |name: &str, g: &GroupStats| {
+    let mut put = |name: &str, key: &str, g: &GroupStats| {
         out.insert(name.to_string(), g.score);
         out.insert(format!("{name}:n_samples"), g.n as f64);
-        out.insert(format!("{name}:bootstrap_std"), g.bootstrap_std);
+        let std = answer_std.get(key).copied().unwrap_or(g.bootstrap_std);
+        out.insert(format!("{name}:bootstrap_std"), std);
     };
     if let Some(o) = &r.overall {
-        put("score", o);
-        put("overall_score", o);
+        put("score", "", o);
+        put("overall_score", "", o);
     }
     for (k, g) in r.by_tag.iter().chain(r.by_criterion_tag.iter()) {
-        put(k, g);
+        put(k, k, g);
     }
     out
 }

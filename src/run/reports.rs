@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::merge::{merge_runs, MergedRuns};
+use crate::dataset::labelling::{read_labelling, LabellingLine};
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::grade::Records;
@@ -22,6 +23,8 @@ pub struct ReportSettings {
     pub tokens: HashMap<String, Tokens>,
     /// Formats to write (`json`, `md`, `csv`, `html`; `table` is the terminal's and is skipped).
     pub formats: Vec<String>,
+    /// Answers of a labelling file put up for review in the HTML page (empty: none).
+    pub review: Vec<LabellingLine>,
     /// A labels file for corrected scores (`--labels`).
     pub labels: Option<PathBuf>,
 }
@@ -57,6 +60,7 @@ pub fn write_reports(
         report: &rep,
         dataset: ds,
         details: details.as_ref(),
+        review: (!settings.review.is_empty()).then_some(&settings.review[..]),
     };
     let exporters = settings
         .formats
@@ -108,6 +112,8 @@ pub struct ReportJob {
     pub formats: Vec<String>,
     /// Whether missing answers count as zero; `None` keeps what the runs used.
     pub missing_zero: Option<bool>,
+    /// A labelling file (`kasauti sample`) whose answers the HTML page lists for review.
+    pub review: Option<PathBuf>,
     /// A labels file for corrected scores (`--labels`).
     pub labels: Option<PathBuf>,
 }
@@ -123,6 +129,11 @@ pub struct Rebuilt {
 
 /// Merges run directories and writes their reports.
 pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
+    if job.review.is_some() && !job.formats.iter().any(|f| f == "html") {
+        return Err(crate::error::Error::Usage(
+            "--review opens the labelling file in report.html: include html in --format".into(),
+        ));
+    }
     let MergedRuns {
         dataset: ds,
         records,
@@ -151,8 +162,13 @@ pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
             ))
         }
     };
+    let review = match &job.review {
+        Some(p) => read_labelling(p, &ds)?,
+        None => Vec::new(),
+    };
     super::create_dir(&out)?;
     let settings = ReportSettings {
+        review,
         missing_zero,
         skipped_invalid: skipped,
         tokens,

@@ -141,16 +141,29 @@ pub fn clustered_se<K: std::hash::Hash + Eq>(scores: &[(K, f64)]) -> Option<f64>
     if n < 2 {
         return None;
     }
-    let m = mean(scores.iter().map(|s| s.1));
-    let mut sums: std::collections::HashMap<&K, f64> = std::collections::HashMap::new();
+    // Every sum runs over sorted values, so the result does not depend on the input order to
+    // the last bit.
+    let mut all: Vec<f64> = scores.iter().map(|s| s.1).collect();
+    all.sort_by(f64::total_cmp);
+    let m = all.iter().sum::<f64>() / n as f64;
+    let mut clusters: std::collections::HashMap<&K, Vec<f64>> = std::collections::HashMap::new();
     for (k, x) in scores {
-        *sums.entry(k).or_default() += x - m;
+        clusters.entry(k).or_default().push(*x);
     }
-    let g = sums.len() as f64;
+    let g = clusters.len() as f64;
     if g < 2.0 {
         return None;
     }
-    let s: f64 = sums.values().map(|e| e * e).sum();
+    let mut squares: Vec<f64> = clusters
+        .into_values()
+        .map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            let e: f64 = v.iter().map(|x| x - m).sum();
+            e * e
+        })
+        .collect();
+    squares.sort_by(f64::total_cmp);
+    let s: f64 = squares.iter().sum();
     Some((g / (g - 1.0) * s).sqrt() / n as f64)
 }
 
