@@ -162,6 +162,9 @@ fn render(input: &ReportInput<'_>) -> String {
         .map(|(i, q)| (q.id.as_str(), i))
         .collect();
     most_missed(&mut h, report, &positions);
+    if let Some(j) = &report.judging {
+        h.push_str(&super::jury::html(j, esc));
+    }
     drill_down(&mut h, input, details, &models, &langs, &domains);
     h.push_str("</main>\n<script>\n(function () {\n  'use strict';");
     h.push_str(SCRIPT);

@@ -9,6 +9,7 @@ pub mod details;
 pub mod html;
 mod html_assets;
 pub mod json;
+pub mod jury;
 pub mod markdown;
 pub mod model;
 mod review;

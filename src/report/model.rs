@@ -95,6 +95,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<LabelsInfo>,
     pub models: BTreeMap<String, ModelReport>,
+    /// What the judge models did (juries, repeated verdicts, gates, self-judging), when there
+    /// is something to say (see [`crate::report::jury`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judging: Option<crate::stats::jury::Judging>,
 }
 
 /// What came of a labels file (`--labels`, SPEC §4e).
@@ -567,6 +571,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             notes: l.notes.clone(),
         }),
         models,
+        judging: None,
     }
 }
 

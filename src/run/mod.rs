@@ -30,7 +30,7 @@ pub use manifest::{
 };
 pub use merge::{merge_runs, MergedRuns};
 pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSettings};
-pub use resume::{saved_state, token_totals, Saved};
+pub use resume::{judge_calls_saved, saved_state, token_totals, Saved};
 pub use sample::{choose_answers, write_sample, Chosen, LanguageCount, SampleJob, Sampled};
 pub use tasks::{judge_tasks, JudgeTask, JudgedTasks};
 

@@ -48,7 +48,8 @@ pub fn write_reports(
             None => None,
         },
     };
-    let rep = report::build(ds, records, &opts);
+    let mut rep = report::build(ds, records, &opts);
+    rep.judging = judging_of(runs)?;
     // Per-answer details are read back from the run directories only for formats that show them.
     let details = if settings.formats.iter().any(|f| f == "html") {
         Some(Details::load(runs)?)
@@ -69,6 +70,35 @@ pub fn write_reports(
         .collect::<Result<Vec<_>>>()?;
     report::write_exports(out, &exporters, &input)?;
     Ok(rep)
+}
+
+/// What the judge models did in the runs, from their grade lines; `None` when no run was judged
+/// by a judge model or there is nothing to say (runs graded by the rule judge alone are not
+/// read again).
+fn judging_of(runs: &[PathBuf]) -> Result<Option<crate::stats::jury::Judging>> {
+    let mut j = crate::stats::jury::Judging::default();
+    for dir in runs {
+        let judged = super::read_manifest(dir).ok().is_some_and(|m| {
+            matches!(
+                m.settings.get("judge").and_then(|v| v.as_str()),
+                Some("llm" | "hybrid" | "gated")
+            )
+        });
+        let path = dir.join(super::GRADES);
+        if !judged || !path.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        for line in crate::jsonl::lines_of(&bytes) {
+            let g: Option<crate::grade::Grade> = std::str::from_utf8(&line.bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str(t).ok());
+            if let Some(g) = g {
+                j.observe(&g);
+            }
+        }
+    }
+    Ok(j.finish())
 }
 
 /// Rebuilding reports from run directories (`kasauti report`).
