@@ -886,3 +886,60 @@ fn ctrl_c_saves_and_prints_the_resume_command_and_twice_quits_at_once() {
     assert_eq!(o.status.code(), Some(130), "{}", text(&o));
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }
+
+/// `run --labels`: the labels are checked before any request, and the report corrects the
+/// judge's scores with them. The scripted judge is right about every criterion, so people who
+/// agree with the truth leave the score where it is (λ = 1, no bias).
+#[test]
+fn run_with_labels_corrects_and_checks_the_file_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 30);
+    let server = TestServer::start(Duration::ZERO, 1, Arc::new(|r, _| brain(r)));
+    // A bad labels file: refused before anything is asked.
+    let bad = tmp.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n",
+            json!({"question_id": qid(0), "model": "answerer", "rater": "A", "criteria": {"c1": true}})
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let o = kasauti()
+        .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
+        .args(["--labels", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("field `criteria`"), "{}", text(&o));
+    assert_eq!(server.requests(), 0);
+    // Every answer labelled with the truth.
+    let mut labels = String::new();
+    for i in 0..30 {
+        let criteria: serde_json::Map<String, Value> = CRITERIA
+            .iter()
+            .map(|c| (c.0.to_string(), json!(has_word(i, 0, c.1))))
+            .collect();
+        labels.push_str(&format!(
+            "{}\n",
+            json!({"question_id": qid(i), "model": "answerer", "sample": 0, "rater": "A", "criteria": criteria})
+        ));
+    }
+    let good = tmp.path().join("labels.jsonl");
+    std::fs::write(&good, labels).unwrap();
+    let o = kasauti()
+        .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
+        .args(["--labels", good.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m = report_overall(&out, "answerer");
+    let overall = &m["overall"];
+    let c = &overall["corrected"];
+    assert_eq!(c["n_labelled"], json!(30));
+    let truth = mean_clipped(&(0..30).map(|i| expected_score(i, 0)).collect::<Vec<_>>());
+    assert!((overall["score"].as_f64().unwrap() - truth).abs() < 1e-12);
+    assert!((c["score"].as_f64().unwrap() - truth).abs() < 1e-12, "{c}");
+    assert!(c["judge_bias"].as_f64().unwrap().abs() < 1e-12);
+}

@@ -245,3 +245,73 @@ fn llama_cpp_native_completion_through_an_endpoint_file() {
     assert_eq!(m["counts"]["http_requests_sent"], 0, "{m}");
     assert_eq!(m["counts"]["cache_hits"], 6);
 }
+
+/// A jury of two `--judge-model` entries, both served by the one llama.cpp server, with
+/// `--judge-structured` and the default judge `max_tokens`: in both modes every verdict of
+/// every juror is usable (the schema bounds the explanation and puts the verdict first, and the
+/// token budget is sized to the criteria asked), and each grade line keeps both votes.
+#[test]
+fn llama_cpp_server_as_a_jury_of_two_with_structured_replies() {
+    let Some(dir) = server_dir() else {
+        let why = "llama.cpp's llama-server is not built (run .ci/llama-server.sh, or set \
+                   KASAUTI_REALSERVER_DIR)";
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "{why}, and CI=true: the real-server test must run in CI"
+        );
+        println!("SKIPPED: {why}");
+        return;
+    };
+    let (_server, port) = start(&dir);
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 6);
+    for mode in ["batched", "per-criterion"] {
+        let out = tmp.path().join(mode);
+        let o = kasauti()
+            .args(["run", "--base-url", &base, "--model", "tiny-random-llama"])
+            .args(["--max-tokens", "24", "--seed", "5", "--samples", "2"])
+            .args(["--judge", "llm", "--judge-structured", "--judge-mode", mode])
+            .args(["--judge-model", "juror-one", "--judge-model", "juror-two"])
+            .args(["--judge-samples", "1", "--concurrency", "4"])
+            .args(["--questions", questions.to_str().unwrap()])
+            .args(["--out", out.to_str().unwrap(), "--format", "json"])
+            .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{mode}: {}", text(&o));
+        let grades = jsonl(&out.join("grades.jsonl"));
+        assert_eq!(grades.len(), 12, "{mode}");
+        for g in &grades {
+            assert_eq!(g["complete"], true, "{mode}: {g}");
+            for c in g["criteria"].as_array().unwrap() {
+                assert_eq!(c["source"], "jury", "{mode}: {c}");
+                let votes = c["votes"].as_array().unwrap();
+                let judges: Vec<&str> =
+                    votes.iter().map(|v| v["judge"].as_str().unwrap()).collect();
+                assert_eq!(judges, ["juror-one", "juror-two"], "{mode}: {c}");
+                for v in votes {
+                    assert!(v["met"].is_boolean(), "{mode}: {v}");
+                    let e = v["explanation"].as_str().unwrap();
+                    assert!(
+                        e.chars().count() <= 160,
+                        "{mode}: the schema bounds it: {v}"
+                    );
+                }
+                // Two jurors, majority: met only when both say so (a tie is not met).
+                let both = votes.iter().all(|v| v["met"] == true);
+                assert_eq!(c["met"], both, "{mode}: {c}");
+            }
+        }
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        let split = &r["judging"]["overall"]["split"];
+        assert_eq!(
+            split["of"],
+            12 * 4,
+            "{mode}: every criterion decided: {split}"
+        );
+    }
+}

@@ -7,103 +7,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use common::browser::*;
 use common::*;
 use regex::Regex;
 use serde_json::Value;
-
-/// Says that the browser part was skipped; under `CI=true` a missing browser is a failure, so CI
-/// never passes without having rendered the page.
-fn skipped(why: &str) {
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    assert!(
-        !ci,
-        "{why}, and CI=true: the rendered-report test must run in CI"
-    );
-    println!("SKIPPED: {why}");
-}
-
-fn chromium() -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = match std::env::var_os("KASAUTI_CHROMIUM") {
-        Some(p) => vec![PathBuf::from(p)],
-        None => vec!["chromium".into(), "chromium-browser".into()],
-    };
-    candidates.into_iter().find(|c| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    })
-}
-
-/// Chromium with no network side-traffic and a fresh profile, as the project runs it.
-fn chrome(exe: &Path, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
-    Command::new(exe)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("run chromium")
-}
-
-fn dump_dom(exe: &Path, tmp: &Path, name: &str, url: &str) -> String {
-    let out = chrome(exe, &tmp.join(name), &["--dump-dom".to_string()], url);
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let re = Regex::new(&format!(r#"\s{name}="([^"]*)""#)).unwrap();
-    re.captures(tag).map(|c| {
-        c[1].replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    })
-}
-
-/// Every reference the page makes (src, href and the like, CSS url() and @import) stays inside
-/// the page: only `#fragment` links are allowed.
-fn assert_self_contained(html: &str) {
-    let refs = Regex::new(
-        r#"(?i)\s(src|href|xlink:href|action|formaction|poster|srcset|background)\s*=\s*"([^"]*)""#,
-    )
-    .unwrap();
-    // Attributes live inside tags; text (where `<` is escaped) may mention anything.
-    let tags = Regex::new(r"<[a-zA-Z][^>]*>").unwrap();
-    for tag in tags.find_iter(html) {
-        for c in refs.captures_iter(tag.as_str()) {
-            assert!(
-                c[2].starts_with('#'),
-                "external reference {}=\"{}\"",
-                &c[1],
-                &c[2]
-            );
-        }
-    }
-    let lower = html.to_ascii_lowercase();
-    assert!(!lower.contains("url("), "CSS url() found");
-    assert!(!lower.contains("@import"), "CSS @import found");
-    assert!(!lower.contains("<link"), "<link> found");
-    assert!(!lower.contains("<iframe"), "<iframe> found");
-}
 
 #[test]
 fn report_html_renders_in_chromium() {

@@ -12,7 +12,9 @@ use crate::answers::openai::GenParams;
 use crate::answers::{anthropic, endpoint, Api};
 use crate::error::Result;
 use crate::http::{Cache, ClientConfig, Endpoint, Secret};
-use crate::judge::{JudgeApi, JudgeKind, JudgeMode, JudgeSide, Template};
+use crate::judge::{
+    JudgeApi, JudgeKind, JudgeMode, JudgeSide, Panel, Reference, Template, VoteRule,
+};
 use crate::run::pipeline::ModelSide;
 
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -180,6 +182,25 @@ pub enum JudgeArg {
     Rules,
     Llm,
     Hybrid,
+    Gated,
+}
+
+/// How a jury decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VoteArg {
+    /// More than half of the jurors (a tie is not met).
+    Majority,
+    /// Every juror.
+    Unanimous,
+}
+
+/// What the judge prompt shows of the question's reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferenceArg {
+    /// The English translation and the ideal answer, where the question has them.
+    Ideal,
+    /// Neither.
+    None,
 }
 
 /// Judge mode.
@@ -192,25 +213,43 @@ pub enum ModeArg {
 /// The judge.
 #[derive(Debug, Clone, Args)]
 pub struct JudgeArgs {
-    /// Judge: rules (offline checks), llm (a judge model for every criterion) or hybrid (checks
-    /// where a criterion has one, the judge model for the rest). Default: rules without
-    /// --judge-model, hybrid with one.
+    /// Judge: rules (offline checks), llm (a judge model for every criterion), hybrid (checks
+    /// where a criterion has one, the judge model for the rest) or gated (a check not met
+    /// decides "not met" with no call; the judge model decides the rest). Default: rules
+    /// without --judge-model, hybrid with one.
     #[arg(long, value_enum)]
     pub judge: Option<JudgeArg>,
-    /// The judge model.
-    #[arg(long)]
-    pub judge_model: Option<String>,
+    /// The judge model; give it several times for a jury (models of different families).
+    #[arg(long, value_name = "MODEL")]
+    pub judge_model: Vec<String>,
     /// The API the judge is asked through (default: the model's, when it is one of these).
     #[arg(long, value_enum)]
     pub judge_api: Option<ApiArg>,
-    /// The judge's API base URL (default: the model's base URL).
+    /// The judge's API base URL (default: the model's base URL); for a jury, once for all
+    /// jurors or once per --judge-model, in the same order.
     #[arg(long, value_name = "URL")]
-    pub judge_base_url: Option<String>,
-    /// The environment variable that holds the judge's API key (default: the model's).
+    pub judge_base_url: Vec<String>,
+    /// The environment variable that holds the judge's API key (default: the model's); for a
+    /// jury, once for all jurors or once per --judge-model, in the same order.
     #[arg(long, value_name = "VAR")]
-    pub judge_api_key_env: Option<String>,
+    pub judge_api_key_env: Vec<String>,
+    /// How a jury decides each criterion: majority (ties are not met) or unanimous.
+    #[arg(long, value_enum, default_value = "majority")]
+    pub jury_vote: VoteArg,
+    /// Verdicts asked of each judge model per criterion; the majority decides (ties: not met).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub judge_samples: u32,
+    /// Sampling temperature of judge requests (default 0; with --judge-samples above 1,
+    /// default 0.7 so that repeated verdicts can differ).
+    #[arg(long, value_name = "T")]
+    pub judge_temperature: Option<f64>,
+    /// Show the judge the question's English translation and ideal answer (as one good answer,
+    /// not the only one), where the question has them.
+    #[arg(long, value_enum, default_value = "ideal")]
+    pub judge_reference: ReferenceArg,
     /// A prompt template file with {{conversation}}, {{answer}} and {{criterion}}/{{points}}
-    /// (per-criterion) or {{criteria}} (batched).
+    /// (per-criterion) or {{criteria}} (batched); optional {{prompt_en}}, {{ideal_answer}},
+    /// {{language}} and {{reference}} (the built-in reference section).
     #[arg(long, value_name = "FILE")]
     pub judge_template: Option<PathBuf>,
     /// One call per criterion (HealthBench parity) or one call per answer.
@@ -222,7 +261,8 @@ pub struct JudgeArgs {
     /// Send the reply's JSON schema as response_format (OpenAI, vLLM and llama.cpp honour it).
     #[arg(long)]
     pub judge_structured: bool,
-    /// max_tokens of judge requests (default: the server's).
+    /// max_tokens of judge requests (default: sized to the criteria asked, 64 plus 192 per
+    /// criterion). A reply cut off by this limit is reported as such, not asked again.
     #[arg(long)]
     pub judge_max_tokens: Option<u64>,
     /// Price of the judge's prompt tokens, per million.
@@ -333,27 +373,59 @@ impl ModelArgs {
     }
 }
 
-/// The judge kind and model. `model` is the answering model's API, base URL and key variable,
-/// which the judge uses unless told otherwise (and when its API is the same).
-pub(super) fn judge_side(
+/// The judge kind and its judge models. `model` is the answering model's API, base URL and key
+/// variable, which the judge uses unless told otherwise (and when its API is the same).
+pub(super) fn judge_panel(
     j: &JudgeArgs,
     model: Option<(JudgeApi, String, String)>,
-) -> Result<(JudgeKind, Option<JudgeSide>)> {
-    let kind = match (j.judge, &j.judge_model) {
-        (None, None) | (Some(JudgeArg::Rules), _) => JudgeKind::Rules,
-        (None, Some(_)) | (Some(JudgeArg::Hybrid), Some(_)) => JudgeKind::Hybrid,
-        (Some(JudgeArg::Llm), Some(_)) => JudgeKind::Llm,
-        (Some(k), None) => {
-            return Err(super::usage(format!(
-                "--judge {} needs --judge-model",
-                if k == JudgeArg::Llm { "llm" } else { "hybrid" }
-            )))
+) -> Result<(JudgeKind, Option<Panel>)> {
+    let named = !j.judge_model.is_empty();
+    let kind = match (j.judge, named) {
+        (None, false) | (Some(JudgeArg::Rules), _) => JudgeKind::Rules,
+        (None, true) | (Some(JudgeArg::Hybrid), true) => JudgeKind::Hybrid,
+        (Some(JudgeArg::Llm), true) => JudgeKind::Llm,
+        (Some(JudgeArg::Gated), true) => JudgeKind::Gated,
+        (Some(k), false) => {
+            let name = match k {
+                JudgeArg::Llm => "llm",
+                JudgeArg::Gated => "gated",
+                _ => "hybrid",
+            };
+            return Err(super::usage(format!("--judge {name} needs --judge-model")));
         }
     };
     if kind == JudgeKind::Rules {
         return Ok((kind, None));
     }
-    let model_name = j.judge_model.clone().unwrap_or_default();
+    let n = j.judge_model.len();
+    for (flag, given) in [
+        ("--judge-base-url", j.judge_base_url.len()),
+        ("--judge-api-key-env", j.judge_api_key_env.len()),
+    ] {
+        if given > 1 && given != n {
+            return Err(super::usage(format!(
+                "{flag} is given {given} times for {n} --judge-model: give it once (for every \
+                 juror) or once per --judge-model, in the same order"
+            )));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in &j.judge_model {
+        if m.trim().is_empty() {
+            return Err(super::usage("--judge-model must not be empty"));
+        }
+        if !seen.insert(m.as_str()) {
+            return Err(super::usage(format!(
+                "--judge-model {m} is given twice; each juror needs its own name (to ask one \
+                 model several times, use --judge-samples)"
+            )));
+        }
+    }
+    if j.judge_temperature
+        .is_some_and(|t| !(t.is_finite() && t >= 0.0))
+    {
+        return Err(super::usage("--judge-temperature must be a number >= 0"));
+    }
     let api = j
         .judge_api
         .map(ApiArg::protocol)
@@ -361,18 +433,6 @@ pub(super) fn judge_side(
         .unwrap_or_default();
     // The model's URL and key serve the judge only when both speak the same API.
     let shared = model.filter(|m| m.0 == api);
-    let url = j.judge_base_url.clone().unwrap_or_else(|| match &shared {
-        Some((_, url, _)) => url.clone(),
-        None => default_base_url(api),
-    });
-    check_url(&url)?;
-    let env = j
-        .judge_api_key_env
-        .clone()
-        .unwrap_or_else(|| match &shared {
-            Some((_, _, env)) => env.clone(),
-            None => default_key_env(api).to_string(),
-        });
     if j.judge_structured && api == JudgeApi::Anthropic {
         return Err(super::usage(
             "--judge-structured sends an OpenAI response_format, which Anthropic's Messages API \
@@ -395,17 +455,44 @@ pub(super) fn judge_side(
         }
         None => Template::builtin(mode),
     };
-    Ok((
-        kind,
-        Some(JudgeSide {
+    let temperature = j.judge_temperature.or((j.judge_samples > 1).then_some(0.7));
+    let pick = |list: &[String], i: usize| list.get(i).or(list.first()).cloned();
+    let mut jurors = Vec::with_capacity(n);
+    for (i, name) in j.judge_model.iter().enumerate() {
+        let url = pick(&j.judge_base_url, i).unwrap_or_else(|| match &shared {
+            Some((_, url, _)) => url.clone(),
+            None => default_base_url(api),
+        });
+        check_url(&url)?;
+        let env = pick(&j.judge_api_key_env, i).unwrap_or_else(|| match &shared {
+            Some((_, _, env)) => env.clone(),
+            None => default_key_env(api).to_string(),
+        });
+        jurors.push(JudgeSide {
             endpoint: Endpoint::new(&url, key_from(&env)?, &env),
             api,
-            model: model_name,
+            model: name.clone(),
             mode,
-            template,
+            template: template.clone(),
             retries: j.judge_retries,
             structured: j.judge_structured,
             max_tokens: j.judge_max_tokens,
+            reference: match j.judge_reference {
+                ReferenceArg::Ideal => Reference::Ideal,
+                ReferenceArg::None => Reference::None,
+            },
+            temperature,
+        });
+    }
+    Ok((
+        kind,
+        Some(Panel {
+            jurors,
+            vote: match j.jury_vote {
+                VoteArg::Majority => VoteRule::Majority,
+                VoteArg::Unanimous => VoteRule::Unanimous,
+            },
+            samples: j.judge_samples,
         }),
     ))
 }

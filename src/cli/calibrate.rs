@@ -68,7 +68,7 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
             if j.judge.is_none() {
                 j.judge = Some(JudgeArg::Llm);
             }
-            let (kind, side) = super::args::judge_side(&j, None)?;
+            let (kind, side) = super::args::judge_panel(&j, None)?;
             JudgeVerdicts::Live {
                 kind,
                 side,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::args::{judge_side, HttpArgs, JudgeArgs};
+use super::args::{judge_panel, HttpArgs, JudgeArgs};
 use super::progress::{finish, run_live};
 use super::{formats, print_diagnostics, DataArgs, MissingPolicy, Ui};
 use crate::answers::Answer;
@@ -68,10 +68,14 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         run::labels::check_labels(l, &ds)?;
     }
     let with_model = a.verdicts.is_none()
-        && (a.judge.judge_model.is_some()
+        && (!a.judge.judge_model.is_empty()
             || matches!(
                 a.judge.judge,
-                Some(super::args::JudgeArg::Llm | super::args::JudgeArg::Hybrid)
+                Some(
+                    super::args::JudgeArg::Llm
+                        | super::args::JudgeArg::Hybrid
+                        | super::args::JudgeArg::Gated
+                )
             ));
     if with_model {
         let dir = a.out.clone().unwrap_or_else(run::default_dir);
@@ -215,11 +219,11 @@ fn grade_with_judge(
     ui: &Ui,
     command: &[String],
 ) -> Result<i32> {
-    let (kind, side) = judge_side(judge, None)?;
+    let (kind, panel) = judge_panel(judge, None)?;
     let plan = Plan {
         model: None,
         judge: Some(kind),
-        judge_side: side,
+        panel,
         shard: None,
     };
     let mut settings = BTreeMap::new();
@@ -247,6 +251,7 @@ fn grade_with_judge(
             tokens: Default::default(),
             formats: super::formats(format),
             labels,
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::json;
 
-use super::args::{judge_side, model_side, HttpArgs, JudgeArgs, ModelArgs};
+use super::args::{judge_panel, model_side, HttpArgs, JudgeArgs, ModelArgs};
 use super::progress::{finish, run_live};
 use super::{print_diagnostics, DataArgs, MissingPolicy, Ui};
 use crate::dataset::{load, Dataset};
@@ -77,7 +77,7 @@ fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Resu
         Some(b) => s.push_str(&format!(", at most {b} completion tokens)")),
         None => s.push_str(", completion not bounded: no --max-tokens)"),
     }
-    if plan.judge_side.is_some() {
+    if let Some(panel) = &plan.panel {
         s.push_str(&format!(
             "; {} judge requests (about {} prompt tokens, counting each answer as {} tokens)",
             d.judge_calls,
@@ -87,6 +87,19 @@ fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Resu
                 .and_then(|m| m.params.max_tokens)
                 .unwrap_or(300)
         ));
+        if panel.voices() > 1 {
+            s.push_str(&format!(
+                ", {} juror(s) × {} sample(s) each",
+                panel.jurors.len(),
+                panel.samples
+            ));
+        }
+        if plan.judge == Some(crate::judge::JudgeKind::Gated) {
+            s.push_str(
+                " (gated: at most this many; a criterion whose check fails is decided without a \
+                 call, which is known only once the answer is)",
+            );
+        }
     }
     if d.already_done > 0 {
         s.push_str(&format!("; {} items already done", d.already_done));
@@ -111,7 +124,7 @@ pub fn generate(a: &GenerateArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let plan = Plan {
         model: Some(model_side(&a.model)?),
         judge: None,
-        judge_side: None,
+        panel: None,
         shard,
     };
     if a.dry_run {
@@ -150,11 +163,11 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
         .transpose()
         .map_err(super::usage)?;
     let model = model_side(&g.model)?;
-    let (kind, judge) = judge_side(&a.judge, g.model.judge_defaults(&model))?;
+    let (kind, judge) = judge_panel(&a.judge, g.model.judge_defaults(&model))?;
     let plan = Plan {
         model: Some(model),
         judge: Some(kind),
-        judge_side: judge,
+        panel: judge,
         shard,
     };
     if g.dry_run {
@@ -187,6 +200,7 @@ pub fn run_cmd(a: &RunArgs, ui: &Ui, command: &[String]) -> Result<i32> {
             tokens: Default::default(),
             formats: super::formats(&a.format),
             labels: a.labels.clone(),
+            ..Default::default()
         }),
     };
     let done = run_live(ds, job, ui)?;

@@ -11,6 +11,7 @@ mod grade;
 mod live;
 mod progress;
 mod report;
+mod sample;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -51,6 +52,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Measure a judge against human labels: agreement, kappa, bias and balanced F1 per language.
     Calibrate(calibrate::CalibrateArgs),
+    /// Choose answers of a run at random within each language and write them for people to label.
+    Sample(sample::SampleArgs),
 }
 
 /// Where the questions and rubrics come from.
@@ -232,6 +235,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
         Command::Report(a) => report::run(a, &ui),
         Command::Compare(a) => compare::run(a, &ui),
         Command::Calibrate(a) => calibrate::run(a, &ui),
+        Command::Sample(a) => sample::run(a, &ui),
         Command::Generate(a) => live::generate(a, &ui, &command),
         Command::Run(a) => live::run_cmd(a, &ui, &command),
     };

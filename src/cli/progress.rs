@@ -175,6 +175,11 @@ pub(super) fn finish(ui: &Ui, done: &LiveRun, dir: &Path) -> i32 {
     match &done.report {
         Some(rep) => {
             ui.out(&crate::report::table::language_table(rep, ui.color));
+            if let Some(j) = &rep.judging {
+                for line in crate::report::jury::terminal(j) {
+                    ui.note(&line);
+                }
+            }
             i32::from(rep.has_problems())
         }
         None => i32::from(done.failed_answers > 0),

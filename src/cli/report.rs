@@ -26,6 +26,9 @@ pub struct ReportArgs {
     /// How missing answers, failed items and null verdicts enter means (default: as the run had it).
     #[arg(long, value_enum)]
     pub missing: Option<MissingPolicy>,
+    /// A labelling file from `kasauti sample`: report.html lists its answers for review first.
+    #[arg(long, value_name = "FILE")]
+    pub review: Option<PathBuf>,
     /// Human labels (JSONL, SPEC §4e) to correct the judge's scores with: reports add corrected
     /// scores with 95% intervals beside the raw ones, overall, per language and per domain.
     #[arg(long, value_name = "FILE")]
@@ -40,6 +43,7 @@ pub fn run(a: &ReportArgs, ui: &Ui) -> Result<i32> {
         out: a.out.clone(),
         formats: fmts.clone(),
         missing_zero: a.missing.map(|m| m == MissingPolicy::Zero),
+        review: a.review.clone(),
         labels: a.labels.clone(),
     };
     let rebuilt = run::rebuild_reports(&job)?;

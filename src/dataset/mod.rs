@@ -2,6 +2,7 @@
 
 pub mod answer_labels;
 pub mod check;
+pub mod labelling;
 pub mod labels;
 pub mod language;
 pub mod load;

@@ -19,7 +19,7 @@ pub use recorded::grade_verdicts;
 use crate::dataset::Question;
 use crate::error::{Diagnostic, Result};
 use crate::jsonl::JsonlWriter;
-use crate::judge::{Source, Verdict};
+use crate::judge::{Source, Verdict, Vote};
 use crate::text::fidelity::{answer_language, AnswerScript};
 
 /// Writes whole numbers without a fraction (`5`, not `5.0`), as the input had them.
@@ -43,6 +43,10 @@ pub struct CriterionGrade {
     pub explanation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Every juror's verdict, when several judge models (or repeated verdicts) decided
+    /// (SPEC §4d); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub votes: Vec<Vote>,
 }
 
 /// One graded answer: a line of `grades.jsonl`.
@@ -130,6 +134,7 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
                 source: v.source,
                 explanation: v.explanation,
                 error: v.error,
+                votes: Vec::new(),
             })
             .collect(),
         judge_usage: None,
@@ -137,6 +142,13 @@ pub fn grade(q: &Question, model: &str, sample: u32, verdicts: Vec<Verdict>) -> 
 }
 
 impl Grade {
+    /// Keeps each criterion's votes (in rubric order) beside its verdict.
+    pub fn set_votes(&mut self, votes: Vec<Vec<Vote>>) {
+        for (c, v) in self.criteria.iter_mut().zip(votes) {
+            c.votes = v;
+        }
+    }
+
     /// Records the answer's script and whether it is in the question's language.
     pub fn set_answer_language(&mut self, q: &Question, answer: &str) {
         let (script, in_language) = answer_language(answer, &q.language);

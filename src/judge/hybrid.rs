@@ -1,6 +1,6 @@
 //! Rule checks where a criterion has one, the judge model for the rest.
 
-use super::model::ModelJudge;
+use super::jury::{Jury, Vote};
 use super::rules::{RuleJudge, Scratch};
 use super::{Judge, Judged, Pending, Task, Verdict};
 
@@ -8,12 +8,12 @@ use super::{Judge, Judged, Pending, Task, Verdict};
 /// others (all in one request in batched mode).
 pub struct Hybrid {
     rules: RuleJudge,
-    model: ModelJudge,
+    model: Jury,
 }
 
 impl Hybrid {
     /// Checks from `rules`, the rest asked of `model`.
-    pub fn new(rules: RuleJudge, model: ModelJudge) -> Hybrid {
+    pub fn new(rules: RuleJudge, model: Jury) -> Hybrid {
         Hybrid { rules, model }
     }
 }
@@ -35,17 +35,28 @@ impl Judge for Hybrid {
                 .filter(|&i| verdicts[i].is_none())
                 .collect();
             let mut usage = None;
+            let mut votes: Vec<Vec<Vote>> = vec![Vec::new(); q.rubric.len()];
             if !todo.is_empty() {
                 match self
                     .model
-                    .decide(q, task.answer, todo, task.wanted, &mut verdicts)
+                    .decide(
+                        q,
+                        task.answer,
+                        todo,
+                        task.wanted,
+                        &mut verdicts,
+                        &mut votes,
+                        task.prior,
+                    )
                     .await?
                 {
                     Some(u) => usage = Some(u),
                     None => return Ok(None),
                 }
             }
-            Ok(Some(Judged::from_slots(verdicts, usage)))
+            let mut judged = Judged::from_slots(verdicts, usage);
+            judged.votes = votes;
+            Ok(Some(judged))
         })
     }
 }

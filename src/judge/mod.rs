@@ -8,7 +8,9 @@
 //! [`Verdict`]s, which [`crate::grade`] turns into scores. Adding a judge is adding a file here
 //! that implements [`Judge`].
 
+pub mod gated;
 pub mod hybrid;
+pub mod jury;
 pub mod model;
 pub mod prompt;
 pub mod recorded;
@@ -25,9 +27,11 @@ use crate::error::{Error, Result};
 use crate::http::Client;
 use rules::{RuleJudge, Scratch};
 
+pub use gated::Gated;
 pub use hybrid::Hybrid;
+pub use jury::{Jury, Panel, Vote, VoteRule};
 pub use model::{JudgeApi, JudgeSide, ModelJudge};
-pub use prompt::{JudgeMode, Template};
+pub use prompt::{JudgeMode, Reference, Template};
 
 /// One answer to judge.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +45,9 @@ pub struct Task<'a> {
     /// Positions in the rubric of the criteria wanted (calibration judges only labelled ones);
     /// `None` for all. A judge may still decide others when that costs nothing extra.
     pub wanted: Option<&'a [usize]>,
+    /// Per criterion, the votes an earlier, incomplete grade of this answer kept: a jury asks
+    /// only the jurors whose vote is missing. `None` for a fresh answer.
+    pub prior: Option<&'a [Vec<Vote>]>,
 }
 
 /// What a judge decided for one answer.
@@ -50,6 +57,8 @@ pub struct Judged {
     pub verdicts: Vec<Verdict>,
     /// What the judge model's replies cost, when one was asked.
     pub usage: Option<JudgeUsage>,
+    /// Per criterion, every juror's vote (empty for a single judge model asked once).
+    pub votes: Vec<Vec<Vote>>,
 }
 
 impl Judged {
@@ -61,6 +70,7 @@ impl Judged {
                 .map(|v| v.unwrap_or_else(Verdict::unjudged))
                 .collect(),
             usage,
+            votes: Vec::new(),
         }
     }
 }
@@ -107,6 +117,7 @@ impl Judge for RuleJudge {
         Box::pin(std::future::ready(Ok(Some(Judged {
             verdicts,
             usage: None,
+            votes: Vec::new(),
         }))))
     }
 
@@ -137,6 +148,9 @@ pub enum JudgeKind {
     Llm,
     /// Checks where a criterion has one, the judge model for the rest.
     Hybrid,
+    /// A criterion's check as a necessary condition: not met decides `not met` with no call;
+    /// met (or no check) leaves it to the judge model.
+    Gated,
 }
 
 impl JudgeKind {
@@ -145,24 +159,38 @@ impl JudgeKind {
             JudgeKind::Rules => "rules",
             JudgeKind::Llm => "llm",
             JudgeKind::Hybrid => "hybrid",
+            JudgeKind::Gated => "gated",
         }
     }
 }
 
-/// The judge `kind` names, asking `side` (the judge model, for `llm` and `hybrid`) through
-/// `client`.
+/// The judge `kind` names, asking `panel` (the judge models, for `llm`, `hybrid` and `gated`)
+/// through `client`.
 pub fn build(
     kind: JudgeKind,
     ds: &Dataset,
     client: Arc<Client>,
-    side: Option<JudgeSide>,
+    panel: Option<Panel>,
 ) -> Result<Arc<dyn Judge>> {
     let rules = || RuleJudge::new(ds).map_err(Error::Other);
     Ok(match kind {
         JudgeKind::Rules => Arc::new(rules()?),
-        JudgeKind::Llm => Arc::new(ModelJudge::new(client, side)),
-        JudgeKind::Hybrid => Arc::new(Hybrid::new(rules()?, ModelJudge::new(client, side))),
+        JudgeKind::Llm => Arc::new(Jury::new(client, panel)),
+        JudgeKind::Hybrid => Arc::new(Hybrid::new(rules()?, Jury::new(client, panel))),
+        JudgeKind::Gated => Arc::new(Gated::new(rules()?, Jury::new(client, panel))),
     })
+}
+
+/// Adds what one reply (or set of replies) cost to a total.
+pub(crate) fn add_usage(total: &mut JudgeUsage, u: JudgeUsage) {
+    total.prompt_tokens += u.prompt_tokens;
+    total.completion_tokens += u.completion_tokens;
+    total.replies += u.replies;
+    total.calls_saved += u.calls_saved;
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// What judging one answer cost: tokens over every judge reply, unusable ones included, and the
@@ -172,6 +200,10 @@ pub struct JudgeUsage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub replies: u64,
+    /// Judge calls a gated judge did not make (each criterion its check decided, times the
+    /// jurors and samples that would have been asked).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub calls_saved: u64,
 }
 
 /// Who decided a verdict (the `source` field of `grades.jsonl`).
@@ -181,6 +213,8 @@ pub enum Source {
     Rule,
     /// A judge model, by name.
     Judge(String),
+    /// Several judge models voting (their votes are kept beside the verdict).
+    Jury,
     /// Recorded verdicts from a file (`grade --verdicts`).
     Verdicts,
     /// Nobody: the criterion has no check and no judge model was used.
@@ -192,6 +226,7 @@ impl Source {
         match self {
             Source::Rule => "rule".into(),
             Source::Judge(m) => format!("judge:{m}"),
+            Source::Jury => "jury".into(),
             Source::Verdicts => "verdicts".into(),
             Source::Unjudged => "unjudged".into(),
         }
@@ -202,6 +237,7 @@ impl Source {
             "rule" => Source::Rule,
             "verdicts" => Source::Verdicts,
             "unjudged" => Source::Unjudged,
+            "jury" => Source::Jury,
             other => Source::Judge(other.strip_prefix("judge:").unwrap_or(other).to_string()),
         }
     }

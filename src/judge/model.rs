@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::prompt::{self, JudgeMode, Template};
+use super::prompt::{self, JudgeMode, Reference, Template};
 use super::{Judge, JudgeUsage, Judged, Pending, Source, Task, Verdict};
 use crate::answers::anthropic;
 use crate::answers::openai::{estimate_tokens, Usage};
@@ -37,19 +37,38 @@ impl JudgeApi {
     /// The request asking `prompt`; `schema` (OpenAI only) constrains the reply.
     fn request(
         self,
-        endpoint: &Endpoint,
-        model: &str,
+        judge: &JudgeSide,
         prompt: &str,
-        max_tokens: Option<u64>,
+        max_tokens: u64,
         schema: Option<(&str, Value)>,
     ) -> Outgoing {
+        let (endpoint, model) = (&judge.endpoint, judge.model.as_str());
         match self {
             JudgeApi::OpenAi => Outgoing::openai(
                 endpoint,
-                prompt::request_body(model, prompt, max_tokens, schema),
+                prompt::request_body(model, prompt, Some(max_tokens), judge.temperature, schema),
             ),
             JudgeApi::Anthropic => {
-                anthropic::outgoing(endpoint, anthropic::judge_body(model, prompt, max_tokens))
+                let mut body = anthropic::judge_body(model, prompt, Some(max_tokens));
+                if let Some(t) = judge.temperature.filter(|t| *t != 0.0) {
+                    body["temperature"] = serde_json::json!(t);
+                }
+                anthropic::outgoing(endpoint, body)
+            }
+        }
+    }
+
+    /// Whether a reply stopped because it reached `max_tokens` (OpenAI's `finish_reason:
+    /// length`, Anthropic's `stop_reason: max_tokens`).
+    fn cut_off(self, body: &Value) -> bool {
+        match self {
+            JudgeApi::OpenAi => {
+                body.pointer("/choices/0/finish_reason")
+                    .and_then(Value::as_str)
+                    == Some("length")
+            }
+            JudgeApi::Anthropic => {
+                body.get("stop_reason").and_then(Value::as_str) == Some("max_tokens")
             }
         }
     }
@@ -94,8 +113,21 @@ pub struct JudgeSide {
     pub retries: u32,
     /// Send the reply's JSON schema as `response_format`.
     pub structured: bool,
-    /// `max_tokens` of judge requests, if bounded.
+    /// `max_tokens` of judge requests; `None` sizes it to the criteria asked
+    /// ([`prompt::default_max_tokens`]).
     pub max_tokens: Option<u64>,
+    /// Whether the prompt shows the question's reference (`--judge-reference`).
+    pub reference: Reference,
+    /// Sampling temperature of judge requests; `None` is 0.
+    pub temperature: Option<f64>,
+}
+
+impl JudgeSide {
+    /// `max_tokens` of a request deciding `verdicts` criteria.
+    pub fn max_tokens_for(&self, verdicts: usize) -> u64 {
+        self.max_tokens
+            .unwrap_or_else(|| prompt::default_max_tokens(verdicts))
+    }
 }
 
 /// A judge model on a shared client: decides every criterion it is asked about.
@@ -108,6 +140,9 @@ pub struct ModelJudge {
     client: Arc<Client>,
     /// The judge model; `None` makes judging an error as soon as a criterion needs it.
     side: Option<Arc<JudgeSide>>,
+    /// Which of the judge's repeated verdicts this is (`--judge-samples`): sample 0 sends the
+    /// request a single verdict sends; later samples are distinct cache entries.
+    sample: u32,
 }
 
 impl ModelJudge {
@@ -117,7 +152,24 @@ impl ModelJudge {
         ModelJudge {
             client,
             side: side.map(Arc::new),
+            sample: 0,
         }
+    }
+
+    /// The judge asked for its `sample`-th repeated verdict.
+    pub fn with_sample(mut self, sample: u32) -> ModelJudge {
+        self.sample = sample;
+        self
+    }
+
+    /// The judge model's name, when there is one.
+    pub fn model(&self) -> Option<&str> {
+        self.side.as_ref().map(|s| s.model.as_str())
+    }
+
+    /// The judge's settings, when there are some.
+    pub fn side(&self) -> Option<&JudgeSide> {
+        self.side.as_deref()
     }
 
     /// Decides the criteria at positions `todo` (not empty) of `q`'s rubric into `verdicts`, and
@@ -148,21 +200,30 @@ impl ModelJudge {
                 // The criteria of one answer are asked at once; the client's semaphore keeps
                 // the run within its concurrency.
                 let mut set = JoinSet::new();
+                let max = judge.max_tokens_for(1);
                 for &i in &todo {
-                    let prompt = prompt::render_one(&judge.template, q, text, &q.rubric[i]);
+                    let prompt =
+                        prompt::render_one(&judge.template, q, text, &q.rubric[i], judge.reference);
                     let body = judge.api.request(
-                        &judge.endpoint,
-                        &judge.model,
+                        judge,
                         &prompt,
-                        judge.max_tokens,
+                        max,
                         judge
                             .structured
                             .then(|| ("rubric_verdict", prompt::verdict_schema())),
                     );
                     let client = self.client.clone();
                     let judge = judge.clone();
+                    let sample = self.sample;
                     set.spawn(async move {
-                        let r = ask_judge(&client, &judge, &body, &prompt, prompt::parse_one).await;
+                        let r = ask_judge(
+                            &client,
+                            &judge,
+                            (&body, sample, max),
+                            &prompt,
+                            prompt::parse_one,
+                        )
+                        .await;
                         (i, r)
                     });
                 }
@@ -183,19 +244,23 @@ impl ModelJudge {
             JudgeMode::Batched => {
                 let cs: Vec<&Criterion> = todo.iter().map(|&i| &q.rubric[i]).collect();
                 let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
-                let prompt = prompt::render_batched(&judge.template, q, text, &cs);
+                let prompt = prompt::render_batched(&judge.template, q, text, &cs, judge.reference);
+                let max = judge.max_tokens_for(cs.len());
                 let body = judge.api.request(
-                    &judge.endpoint,
-                    &judge.model,
+                    judge,
                     &prompt,
-                    judge.max_tokens,
+                    max,
                     judge
                         .structured
                         .then(|| ("rubric_verdicts", prompt::batched_schema(&ids))),
                 );
-                let Some((decisions, u)) = ask_judge(&self.client, judge, &body, &prompt, |t| {
-                    prompt::parse_batched(t, &ids)
-                })
+                let Some((decisions, u)) = ask_judge(
+                    &self.client,
+                    judge,
+                    (&body, self.sample, max),
+                    &prompt,
+                    |t| prompt::parse_batched(t, &ids),
+                )
                 .await?
                 else {
                     return Ok(None);
@@ -257,9 +322,7 @@ fn null_verdict(model: &str, reason: String) -> Verdict {
 }
 
 fn add(total: &mut JudgeUsage, u: JudgeUsage) {
-    total.prompt_tokens += u.prompt_tokens;
-    total.completion_tokens += u.completion_tokens;
-    total.replies += u.replies;
+    super::add_usage(total, u);
 }
 
 /// Asks the judge, asking again (up to `retries` more times) while the reply is unusable.
@@ -268,12 +331,19 @@ fn add(total: &mut JudgeUsage, u: JudgeUsage) {
 async fn ask_judge<T>(
     client: &Client,
     judge: &JudgeSide,
-    body: &Outgoing,
+    (body, sample, max_tokens): (&Outgoing, u32, u64),
     prompt: &str,
     parse: impl Fn(&str) -> std::result::Result<T, String>,
 ) -> Result<Option<(std::result::Result<T, String>, JudgeUsage)>> {
     let mut usage = JudgeUsage::default();
     let estimate = estimate_tokens(prompt) + 200;
+    // Repeated verdicts of one request are distinct cache entries; the first is the entry a
+    // single verdict uses.
+    let key = if sample == 0 {
+        String::new()
+    } else {
+        format!("judge-sample:{sample}")
+    };
     let count = |usage: &mut JudgeUsage, body: &Value| {
         usage.replies += 1;
         if let Some(u) = judge.api.usage(body) {
@@ -284,9 +354,20 @@ async fn ask_judge<T>(
     let mut last = String::new();
     for _ in 0..=judge.retries {
         let r = client
-            .call(&judge.endpoint, body, "", estimate, |v| {
-                let text = judge.api.reply_text(v)?;
-                parse(&text)
+            .call(&judge.endpoint, body, &key, estimate, |v| {
+                let parsed = judge.api.reply_text(v).and_then(|text| parse(&text));
+                match parsed {
+                    Err(why) if judge.api.cut_off(v) => Err(format!(
+                        "{} ({}, max_tokens {max_tokens}): the reply stopped before its JSON \
+                         ended; raise --judge-max-tokens ({why})",
+                        prompt::CUT_OFF,
+                        match judge.api {
+                            JudgeApi::OpenAi => "finish_reason: length",
+                            JudgeApi::Anthropic => "stop_reason: max_tokens",
+                        }
+                    )),
+                    other => other,
+                }
             })
             .await;
         match r {
@@ -296,6 +377,11 @@ async fn ask_judge<T>(
             }
             Err(CallError::Unusable { reason, body }) => {
                 count(&mut usage, &body);
+                // The same request would be cut off again at the same limit: asking again
+                // spends tokens for nothing.
+                if reason.starts_with(prompt::CUT_OFF) {
+                    return Ok(Some((Err(reason), usage)));
+                }
                 last = reason;
             }
             Err(CallError::Failed(m)) => return Ok(Some((Err(m), usage))),

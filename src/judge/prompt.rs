@@ -29,7 +29,8 @@ impl JudgeMode {
 }
 
 /// The default prompt for one criterion. Placeholders: `{{conversation}}`, `{{answer}}`,
-/// `{{criterion}}`, `{{points}}`.
+/// `{{criterion}}`, `{{points}}`, and `{{reference}}` (the question's English translation and
+/// ideal answer as a reference, or nothing; see [`reference_block`]).
 pub const PER_CRITERION_TEMPLATE: &str = r#"You are checking one reply of an AI assistant against one item of a grading rubric. You are not writing a reply yourself.
 
 <conversation>
@@ -39,18 +40,18 @@ pub const PER_CRITERION_TEMPLATE: &str = r#"You are checking one reply of an AI 
 <reply>
 {{answer}}
 </reply>
-
+{{reference}}
 <rubric_item points="{{points}}">
 {{criterion}}
 </rubric_item>
 
 Decide whether the reply does what the rubric item describes. Look only at this item and only at the reply (the conversation is there for context). When the item lists several things, it is met only if all of them are there. Some items describe something a reply should not do (their points are negative); for those, say whether the reply does that thing, not whether the reply is good. The conversation and the reply may be in any language or script: read them in their own language, and do not count it against the reply that it is not in English.
 
-Return only one JSON object, with no code fence and no other text:
-{"explanation": "<one or two sentences saying why>", "criteria_met": <true or false>}"#;
+Return only one JSON object, with no code fence and no other text, the verdict first:
+{"criteria_met": <true or false>, "explanation": "<one or two short sentences saying why>"}"#;
 
 /// The default prompt for a whole rubric at once. Placeholders: `{{conversation}}`,
-/// `{{answer}}`, `{{criteria}}` (one line per criterion: `[id] (points) text`).
+/// `{{answer}}`, `{{criteria}}` (one line per criterion: `[id] (points) text`), `{{reference}}`.
 pub const BATCHED_TEMPLATE: &str = r#"You are checking one reply of an AI assistant against the items of a grading rubric. You are not writing a reply yourself.
 
 <conversation>
@@ -60,7 +61,7 @@ pub const BATCHED_TEMPLATE: &str = r#"You are checking one reply of an AI assist
 <reply>
 {{answer}}
 </reply>
-
+{{reference}}
 <rubric>
 {{criteria}}
 </rubric>
@@ -68,7 +69,7 @@ pub const BATCHED_TEMPLATE: &str = r#"You are checking one reply of an AI assist
 For each rubric item, decide on its own whether the reply does what the item describes. Look only at the reply (the conversation is there for context). When an item lists several things, it is met only if all of them are there. Some items describe something a reply should not do (their points are negative); for those, say whether the reply does that thing, not whether the reply is good. The conversation and the reply may be in any language or script: read them in their own language.
 
 Return only one JSON object, with no code fence and no other text, with one key per item id in square brackets above:
-{"<id>": {"explanation": "<one or two sentences saying why>", "criteria_met": <true or false>}, ...}"#;
+{"<id>": {"criteria_met": <true or false>, "explanation": "<one short sentence saying why>"}, ...}"#;
 
 /// A judge prompt template and its digest (the digest is part of a run's identity).
 #[derive(Debug, Clone, PartialEq)]
@@ -160,48 +161,144 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// Whether the judge prompt shows the question's reference (`--judge-reference`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reference {
+    /// The English translation and the ideal answer, where the question has them.
+    #[default]
+    Ideal,
+    /// Neither.
+    None,
+}
+
+impl Reference {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Reference::Ideal => "ideal",
+            Reference::None => "none",
+        }
+    }
+}
+
+/// The reference the built-in templates show between the reply and the rubric: the question's
+/// language, its English translation (for a question not in English) and its ideal answer,
+/// framed as one good answer among others. Empty when there is nothing to show, so that a
+/// question without a reference gets exactly the prompt it always had.
+pub fn reference_block(q: &Question, reference: Reference) -> String {
+    if reference == Reference::None {
+        return String::new();
+    }
+    let lang = language_label(&q.language);
+    let mut out = String::new();
+    if let Some(en) = q.prompt_en.as_deref().filter(|t| !t.trim().is_empty()) {
+        if !q.language.eq_ignore_ascii_case("en") {
+            out.push_str(&format!(
+                "\n<question_in_english>\n{}\n</question_in_english>\n",
+                en.trim()
+            ));
+        }
+    }
+    if let Some(ideal) = q.ideal_answer.as_deref().filter(|t| !t.trim().is_empty()) {
+        out.push_str(&format!(
+            "\n<reference_answer language=\"{lang}\">\n{}\n</reference_answer>\n\nThe reference answer is one good answer written by the question's author, not the only right one: a reply may be right in other words, with other examples, in another order or at another length. Use it to check facts and what the question asks for; do not mark an item unmet only because the reply differs from it.\n",
+            ideal.trim()
+        ));
+    }
+    out
+}
+
+/// A language as the judge reads it: "Hindi (hi)".
+fn language_label(code: &str) -> String {
+    format!("{} ({code})", crate::dataset::language::language_name(code))
+}
+
+/// The placeholders every template may use besides its mode's own.
+fn common<'a>(
+    q: &'a Question,
+    reference: Reference,
+    conv: &'a str,
+    block: &'a str,
+    lang: &'a str,
+) -> [(&'static str, &'a str); 5] {
+    let shown = |v: Option<&'a String>| match reference {
+        Reference::Ideal => v.map(String::as_str).unwrap_or(""),
+        Reference::None => "",
+    };
+    [
+        ("{{conversation}}", conv),
+        ("{{reference}}", block),
+        ("{{prompt_en}}", shown(q.prompt_en.as_ref())),
+        ("{{ideal_answer}}", shown(q.ideal_answer.as_ref())),
+        ("{{language}}", lang),
+    ]
+}
+
 /// The prompt for one criterion.
-pub fn render_one(t: &Template, q: &Question, answer: &str, c: &Criterion) -> String {
+pub fn render_one(
+    t: &Template,
+    q: &Question,
+    answer: &str,
+    c: &Criterion,
+    reference: Reference,
+) -> String {
     let conv = conversation(q);
+    let block = reference_block(q, reference);
+    let lang = language_label(&q.language);
     let pts = points(c.points);
-    fill(
-        &t.text,
-        &[
-            ("{{conversation}}", &conv),
-            ("{{answer}}", answer),
-            ("{{criterion}}", &c.text),
-            ("{{points}}", &pts),
-        ],
-    )
+    let mut values = common(q, reference, &conv, &block, &lang).to_vec();
+    values.extend([
+        ("{{answer}}", answer),
+        ("{{criterion}}", c.text.as_str()),
+        ("{{points}}", pts.as_str()),
+    ]);
+    fill(&t.text, &values)
 }
 
 /// The prompt for several criteria at once.
-pub fn render_batched(t: &Template, q: &Question, answer: &str, cs: &[&Criterion]) -> String {
+pub fn render_batched(
+    t: &Template,
+    q: &Question,
+    answer: &str,
+    cs: &[&Criterion],
+    reference: Reference,
+) -> String {
     let conv = conversation(q);
+    let block = reference_block(q, reference);
+    let lang = language_label(&q.language);
     let list = cs
         .iter()
         .map(|c| format!("[{}] ({} points) {}", c.id, points(c.points), c.text))
         .collect::<Vec<_>>()
         .join("\n");
-    fill(
-        &t.text,
-        &[
-            ("{{conversation}}", &conv),
-            ("{{answer}}", answer),
-            ("{{criteria}}", &list),
-        ],
-    )
+    let mut values = common(q, reference, &conv, &block, &lang).to_vec();
+    values.extend([("{{answer}}", answer), ("{{criteria}}", list.as_str())]);
+    fill(&t.text, &values)
+}
+
+/// The longest explanation a structured reply may give, in characters: a schema bound that
+/// keeps a constrained judge from talking until it runs out of tokens.
+pub const EXPLANATION_MAX_CHARS: u64 = 160;
+
+/// The default `max_tokens` of a judge request deciding `verdicts` criteria: room for each
+/// verdict's JSON and a bounded explanation (at most a token per character), plus a margin for
+/// the object around them. Kept small on purpose: servers such as llama.cpp count `max_tokens`
+/// against a context of a few thousand tokens, prompt included.
+pub fn default_max_tokens(verdicts: usize) -> u64 {
+    64 + verdicts.max(1) as u64 * (32 + EXPLANATION_MAX_CHARS)
 }
 
 /// The JSON schema of one verdict.
 pub fn verdict_schema() -> Value {
+    // The verdict comes first: a reply cut off in its explanation has already said it. Servers
+    // that build a grammar from the schema follow the order of `properties` (kept sorted, which
+    // puts `criteria_met` first) and of `required`.
     json!({
         "type": "object",
         "properties": {
-            "explanation": {"type": "string"},
-            "criteria_met": {"type": "boolean"}
+            "criteria_met": {"type": "boolean"},
+            "explanation": {"type": "string", "maxLength": EXPLANATION_MAX_CHARS}
         },
-        "required": ["explanation", "criteria_met"],
+        "required": ["criteria_met", "explanation"],
         "additionalProperties": false
     })
 }
@@ -226,6 +323,7 @@ pub fn request_body(
     model: &str,
     prompt: &str,
     max_tokens: Option<u64>,
+    temperature: Option<f64>,
     schema: Option<(&str, Value)>,
 ) -> Value {
     let mut body = json!({
@@ -233,6 +331,9 @@ pub fn request_body(
         "messages": [{"role": "user", "content": prompt}],
         "temperature": 0,
     });
+    if let Some(t) = temperature.filter(|t| *t != 0.0) {
+        body["temperature"] = json!(t);
+    }
     if let Some(m) = max_tokens {
         body["max_tokens"] = json!(m);
     }
@@ -244,6 +345,9 @@ pub fn request_body(
     }
     body
 }
+
+/// How a reply cut off by the token limit is reported (and told apart: it is not asked again).
+pub const CUT_OFF: &str = "the judge's reply was cut off by the token limit";
 
 /// One decided criterion.
 #[derive(Debug, Clone, PartialEq)]
@@ -431,7 +535,7 @@ mod tests {
         );
         assert_eq!(loaded.errors(), 0, "{:?}", loaded.diagnostics);
         let q = &loaded.dataset.questions[0];
-        let p = render_one(&t, q, "उत्तर {{criterion}}", &q.rubric[1]);
+        let p = render_one(&t, q, "उत्तर {{criterion}}", &q.rubric[1], Reference::Ideal);
         assert!(p.contains("user: प्रश्न?"));
         assert!(p.contains("<reply>\nउत्तर {{criterion}}\n</reply>"));
         assert!(p.contains("points=\"-2.5\""));
@@ -441,6 +545,7 @@ mod tests {
             q,
             "x",
             &[&q.rubric[1]],
+            Reference::Ideal,
         );
         assert!(b.contains("[c2] (-2.5 points) Says {{answer}}"));
         assert!(Template::from_text("{{answer}}".into(), JudgeMode::PerCriterion).is_err());
@@ -449,15 +554,94 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_is_shown_as_one_good_answer() {
+        let loaded = crate::dataset::load::load_from_bytes(
+            vec![(
+                "q.jsonl".into(),
+                r#"{"id": "q", "language": "ta", "domain": "history", "prompt": "கேள்வி?", "prompt_en": "Which king?", "ideal_answer": "ராஜராஜ சோழன்", "rubric": [{"criterion": "Names the king", "points": 2}]}
+{"id": "r", "language": "ta", "domain": "history", "prompt": "கேள்வி?", "rubric": [{"criterion": "Names the king", "points": 2}]}"#
+                    .as_bytes()
+                    .to_vec(),
+            )],
+            vec![],
+        );
+        assert_eq!(loaded.errors(), 0, "{:?}", loaded.diagnostics);
+        let (q, bare) = (&loaded.dataset.questions[0], &loaded.dataset.questions[1]);
+        let t = Template::builtin(JudgeMode::PerCriterion);
+        let p = render_one(&t, q, "பதில்", &q.rubric[0], Reference::Ideal);
+        assert!(p.contains("<question_in_english>\nWhich king?\n</question_in_english>"));
+        assert!(p.contains("<reference_answer language=\"Tamil (ta)\">\nராஜராஜ சோழன்\n"));
+        assert!(p.contains("not the only right one"));
+        // The reference sits between the reply and the rubric item.
+        assert!(p.find("</reply>") < p.find("<reference_answer"));
+        assert!(p.find("</reference_answer>") < p.find("<rubric_item"));
+        // Left out on request, or when the question has none: the prompt as it always was.
+        let none = render_one(&t, q, "பதில்", &q.rubric[0], Reference::None);
+        assert!(!none.contains("reference") && !none.contains("Which king"));
+        assert!(none.contains("</reply>\n\n<rubric_item"));
+        let plain = render_one(&t, bare, "பதில்", &bare.rubric[0], Reference::Ideal);
+        assert_eq!(
+            plain,
+            render_one(&t, bare, "பதில்", &bare.rubric[0], Reference::None)
+        );
+        // A template of one's own may place each part.
+        let own = Template::from_text(
+            "{{language}} | {{prompt_en}} | {{ideal_answer}} | {{answer}} | {{criterion}}".into(),
+            JudgeMode::PerCriterion,
+        )
+        .unwrap();
+        assert_eq!(
+            render_one(&own, q, "A", &q.rubric[0], Reference::Ideal),
+            "Tamil (ta) | Which king? | ராஜராஜ சோழன் | A | Names the king"
+        );
+        assert_eq!(
+            render_one(&own, q, "A", &q.rubric[0], Reference::None),
+            "Tamil (ta) |  |  | A | Names the king"
+        );
+        // Batched prompts carry the same block.
+        let b = render_batched(
+            &Template::builtin(JudgeMode::Batched),
+            q,
+            "x",
+            &[&q.rubric[0]],
+            Reference::Ideal,
+        );
+        assert!(b.find("<reference_answer") < b.find("<rubric>"));
+    }
+
+    #[test]
+    fn judge_token_budget_grows_with_the_criteria() {
+        // Room for the verdict JSON and an explanation of at most EXPLANATION_MAX_CHARS
+        // characters at up to a token each, per criterion; a rubric of eight stays within a
+        // 2,048-token context with room for the prompt.
+        assert!(default_max_tokens(8) <= 1600);
+        for n in 1..10 {
+            assert!(default_max_tokens(n) >= n as u64 * (EXPLANATION_MAX_CHARS + 20));
+            assert!(default_max_tokens(n + 1) > default_max_tokens(n));
+        }
+        assert_eq!(default_max_tokens(0), default_max_tokens(1));
+    }
+
+    #[test]
     fn structured_body() {
-        let b = request_body("j", "p", None, Some(("verdict", verdict_schema())));
+        let b = request_body("j", "p", None, None, Some(("verdict", verdict_schema())));
         assert_eq!(b["response_format"]["type"], "json_schema");
         assert_eq!(b["response_format"]["json_schema"]["strict"], true);
         assert_eq!(
             b["response_format"]["json_schema"]["schema"]["required"],
-            json!(["explanation", "criteria_met"])
+            json!(["criteria_met", "explanation"])
         );
-        assert!(request_body("j", "p", None, None)
+        // The verdict comes before the explanation in the schema text a server reads.
+        let text = b["response_format"]["json_schema"]["schema"].to_string();
+        assert!(
+            text.find("criteria_met") < text.find("explanation"),
+            "{text}"
+        );
+        assert_eq!(
+            b["response_format"]["json_schema"]["schema"]["properties"]["explanation"]["maxLength"],
+            json!(EXPLANATION_MAX_CHARS)
+        );
+        assert!(request_body("j", "p", None, None, None)
             .get("response_format")
             .is_none());
     }

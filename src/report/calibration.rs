@@ -106,6 +106,10 @@ pub fn table(cal: &Calibration, color: bool) -> String {
     s.push('\n');
     s.push_str(&t.to_string());
     s.push_str("\nPairs: each judge verdict with each rater label of its item; each rater label with every other rater label of its item.\nbias = met-rate minus the reference labels' met-rate (positive: more lenient).\n");
+    for j in &cal.jurors {
+        s.push('\n');
+        s.push_str(&table(j, color));
+    }
     s
 }
 
@@ -143,6 +147,10 @@ pub fn markdown(cal: &Calibration) -> String {
                 f3(a.balanced_f1)
             );
         }
+    }
+    for j in &cal.jurors {
+        s.push('\n');
+        s.push_str(&markdown(j).replacen("# kasauti judge calibration", "## One juror", 1));
     }
     s
 }

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::html_assets::{CSS, SCRIPT};
+use super::review_assets::{REVIEW_CSS, REVIEW_SCRIPT};
 use super::{pct, Details, Exporter, ModelReport, Report, ReportInput};
 use crate::dataset::language::language_label as lang_label;
 use crate::dataset::Prompt;
@@ -123,6 +124,7 @@ fn render(input: &ReportInput<'_>) -> String {
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str("<title>kasauti report</title>\n<style>\n");
     h.push_str(CSS);
+    h.push_str(REVIEW_CSS);
     h.push_str("</style>\n</head>\n<body>\n<main>\n");
     let _ = writeln!(
         h,
@@ -160,10 +162,14 @@ fn render(input: &ReportInput<'_>) -> String {
         .map(|(i, q)| (q.id.as_str(), i))
         .collect();
     most_missed(&mut h, report, &positions);
+    if let Some(j) = &report.judging {
+        h.push_str(&super::jury::html(j, esc));
+    }
     drill_down(&mut h, input, details, &models, &langs, &domains);
-    h.push_str("</main>\n<script>\n");
+    h.push_str("</main>\n<script>\n(function () {\n  'use strict';");
     h.push_str(SCRIPT);
-    h.push_str("</script>\n</body>\n</html>\n");
+    h.push_str(REVIEW_SCRIPT);
+    h.push_str("})();\n</script>\n</body>\n</html>\n");
     h
 }
 
@@ -515,6 +521,8 @@ fn drill_down(
     } else if let Some(note) = &details.texts_note {
         let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(note));
     }
+    let review = input.review.unwrap_or(&[]);
+    super::review::panel(h, review.len());
     h.push_str("<div class=\"filters\"><label>language <select id=\"f-lang\"><option value=\"\">all</option>");
     for l in langs {
         let _ = write!(
@@ -620,6 +628,7 @@ fn drill_down(
         "colors": (0..models.len()).map(color).collect::<Vec<_>>(),
         "note": details.texts_note,
         "q": questions,
+        "review": super::review::items(ds, review),
     });
     let _ = writeln!(
         h,

@@ -70,18 +70,26 @@ tr.bad td:first-child { background: var(--bad); }
 :lang(ml) { font-family: "Noto Sans Malayalam", "Nirmala UI", "Kartika", "Malayalam Sangam MN", "Lohit Malayalam", var(--sans); }
 "#;
 
-pub(crate) const SCRIPT: &str = r#"(function () {
-  'use strict';
+/// The drill-down's script. It is the body of one function: the page wraps it, together with
+/// [`REVIEW_SCRIPT`], in `(function () { 'use strict'; … })();`.
+pub(crate) const SCRIPT: &str = r#"
   var node = document.getElementById('kasauti-data');
   if (!node) return;
   var data = JSON.parse(node.textContent);
+  // Bidirectional controls in data are shown as visible marks, so they cannot reorder what a
+  // reader sees (an answer's "1857" must not display as "7581").
+  var BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+  function visible(s) {
+    return s.replace(BIDI, function (c) { return '\u27E6U+' + c.charCodeAt(0).toString(16).toUpperCase() + '\u27E7'; });
+  }
   function el(tag, cls, text, lang) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = visible(String(text));
     if (lang) e.lang = lang;
     return e;
   }
+  reviewSetup();
   function pct(x) { return (x * 100).toFixed(1); }
   function modelName(m) { return typeof m === 'number' ? data.models[m] : String(m); }
   function modelColor(m) { return typeof m === 'number' ? data.colors[m] : '#888'; }
@@ -159,6 +167,7 @@ pub(crate) const SCRIPT: &str = r#"(function () {
         t.appendChild(tb);
         body.appendChild(t);
       }
+      if (a.t !== null && a.t !== undefined) reviewAnswer(body, q, a);
     });
   }
   // Render on open, drop on close: the DOM holds only the questions being read.
@@ -196,5 +205,4 @@ pub(crate) const SCRIPT: &str = r#"(function () {
   }
   window.addEventListener('hashchange', openHash);
   openHash();
-})();
 "#;

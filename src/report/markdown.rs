@@ -191,6 +191,9 @@ impl Exporter<ReportInput<'_>> for Markdown {
                 r.skipped_invalid
             );
         }
+        if let Some(j) = &r.judging {
+            out.push_str(&super::jury::markdown(j, md));
+        }
         Ok(out)
     }
 }

@@ -9,8 +9,11 @@ pub mod details;
 pub mod html;
 mod html_assets;
 pub mod json;
+pub mod jury;
 pub mod markdown;
 pub mod model;
+mod review;
+mod review_assets;
 pub mod table;
 
 pub use crate::stats::{TokenCount, Tokens};
@@ -60,6 +63,8 @@ pub struct ReportInput<'a> {
     /// Single answers with their verdicts and texts, for formats that show them (the HTML
     /// drill-down); `None` when the caller has none, and such formats then say so.
     pub details: Option<&'a Details>,
+    /// Answers put up for review in the HTML page's review mode (a labelling file, SPEC §4f).
+    pub review: Option<&'a [crate::dataset::labelling::LabellingLine]>,
 }
 
 /// The exporter for a format name.

@@ -95,6 +95,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<LabelsInfo>,
     pub models: BTreeMap<String, ModelReport>,
+    /// What the judge models did (juries, repeated verdicts, gates, self-judging), when there
+    /// is something to say (see [`crate::report::jury`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judging: Option<crate::stats::jury::Judging>,
 }
 
 /// What came of a labels file (`--labels`, SPEC §4e).
@@ -256,6 +260,17 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     // A model with several samples of some question has its intervals clustered by question:
     // clusters[model][group] then holds each value's question, beside values[model][group].
     let clustered = several_samples(records, nmodels, ds.len());
+    // A question's cluster is its rank by id, so merged runs whose question sets come in
+    // another order draw the same resamples.
+    let rank = {
+        let mut order: Vec<usize> = (0..ds.len()).collect();
+        order.sort_by(|&a, &b| ds.questions[a].id.cmp(&ds.questions[b].id));
+        let mut rank = vec![0u32; ds.len()];
+        for (r, &q) in order.iter().enumerate() {
+            rank[q] = r as u32;
+        }
+        rank
+    };
     let mut clusters: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); ngroups]; nmodels];
     // Human scores by (model, question, sample), and (human, judge) pairs per model and group.
     let human = opts
@@ -301,7 +316,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                     values[m][*g].push(0.0);
                 }
                 if clustered[m] {
-                    push_cluster(&mut clusters[m], &keys, it.question as usize);
+                    push_cluster(&mut clusters[m], &keys, it.question as usize, &rank);
                 }
             }
             continue;
@@ -365,7 +380,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             // Criterion-tag groups get a value only when the tag has positive points: pushed
             // below, with their cluster.
             for &g in &keys.question_groups[it.question as usize] {
-                clusters[m][g].push(it.question);
+                clusters[m][g].push(rank[it.question as usize]);
             }
         }
         // Criterion-tag scores use only that tag's criteria, as HealthBench does; a tag with no
@@ -387,7 +402,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             if possible > 0.0 {
                 values[m][*g].push(earned / possible);
                 if clustered[m] {
-                    clusters[m][*g].push(it.question);
+                    clusters[m][*g].push(rank[it.question as usize]);
                 }
             }
         }
@@ -405,7 +420,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
                         values[m][*g].push(0.0);
                     }
                     if clustered[m] {
-                        push_cluster(&mut clusters[m], &keys, qi);
+                        push_cluster(&mut clusters[m], &keys, qi, &rank);
                     }
                 }
             }
@@ -556,6 +571,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             notes: l.notes.clone(),
         }),
         models,
+        judging: None,
     }
 }
 
@@ -573,12 +589,12 @@ fn several_samples(records: &Records, nmodels: usize, nquestions: usize) -> Vec<
 }
 
 /// Records one zero value's question in every group a missing-zero push touched.
-fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize) {
+fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize, rank: &[u32]) {
     for &g in &keys.question_groups[question] {
-        clusters[g].push(question as u32);
+        clusters[g].push(rank[question]);
     }
     for (g, _) in &keys.question_ctags[question] {
-        clusters[*g].push(question as u32);
+        clusters[*g].push(rank[question]);
     }
 }
 

@@ -18,7 +18,7 @@ use crate::dataset::labels::{answer_sha256, read_labels, LabelledItem};
 use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::jsonl::{short_json, string_field};
-use crate::judge::{JudgeKind, JudgeSide, Verdict};
+use crate::judge::{JudgeKind, Panel, Verdict};
 use crate::run::pipeline::Setup;
 use crate::run::{JudgeTask, JudgedTasks};
 
@@ -219,7 +219,7 @@ pub struct LiveJudge {
     /// Which judge decides (`llm` for calibration unless asked otherwise).
     pub kind: JudgeKind,
     /// The judge model (`None` only for the rule judge).
-    pub judge: Option<JudgeSide>,
+    pub judge: Option<Panel>,
     /// Client settings, keys, stop handle and progress; used once, by [`VerdictSource::verdicts`].
     pub setup: Option<Setup>,
     /// After [`VerdictSource::verdicts`]: each item's full verdict (explanation, or why it is
@@ -227,11 +227,13 @@ pub struct LiveJudge {
     pub details: Vec<Verdict>,
     /// After [`VerdictSource::verdicts`]: requests, retries, cache hits and tokens.
     pub outcome: JudgedTasks,
+    /// After [`VerdictSource::verdicts`]: each item's jury votes (empty for a single judge).
+    pub votes: Vec<Vec<crate::judge::Vote>>,
 }
 
 impl LiveJudge {
     /// A live judge over `ds`, to be run once.
-    pub fn new(ds: Arc<Dataset>, kind: JudgeKind, judge: Option<JudgeSide>, setup: Setup) -> Self {
+    pub fn new(ds: Arc<Dataset>, kind: JudgeKind, judge: Option<Panel>, setup: Setup) -> Self {
         LiveJudge {
             ds,
             kind,
@@ -239,20 +241,35 @@ impl LiveJudge {
             setup: Some(setup),
             details: Vec::new(),
             outcome: JudgedTasks::default(),
+            votes: Vec::new(),
         }
     }
 }
 
 impl VerdictSource for LiveJudge {
     fn name(&self) -> String {
-        let model = self
-            .judge
-            .as_ref()
-            .map(|j| format!("judge model {}, {}", j.model, j.mode.as_str()));
+        let model = self.judge.as_ref().and_then(|p| {
+            let lead = p.lead()?;
+            let mut name = if p.jurors.len() > 1 {
+                format!(
+                    "jury of {} ({}), {}",
+                    p.names().join(", "),
+                    p.vote.as_str(),
+                    lead.mode.as_str()
+                )
+            } else {
+                format!("judge model {}, {}", lead.model, lead.mode.as_str())
+            };
+            if p.samples > 1 {
+                name.push_str(&format!(", majority of {} samples", p.samples));
+            }
+            Some(name)
+        });
         match (self.kind, model) {
             (JudgeKind::Rules, _) | (_, None) => "rule checks".to_string(),
             (JudgeKind::Llm, Some(m)) => m,
             (JudgeKind::Hybrid, Some(m)) => format!("rule checks, else {m}"),
+            (JudgeKind::Gated, Some(m)) => format!("rule checks as gates, then {m}"),
         }
     }
 
@@ -303,6 +320,17 @@ impl VerdictSource for LiveJudge {
         }
         let mut out = Vec::with_capacity(items.len());
         self.details = Vec::with_capacity(items.len());
+        self.votes = place
+            .iter()
+            .map(|&(t, ci)| {
+                self.outcome
+                    .votes
+                    .get(t)
+                    .and_then(|vs| vs.get(ci))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
         for &(t, ci) in &place {
             let v = self
                 .outcome
@@ -317,6 +345,42 @@ impl VerdictSource for LiveJudge {
         }
         Ok(out)
     }
+}
+
+/// Each juror's own figures, from the votes a jury (or repeated verdicts) kept: a juror's verdict
+/// on an item is the majority of its samples. Empty for a single judge model asked once.
+fn juror_calibrations(items: &[LabelledItem], l: &LiveVerdicts, labels: &str) -> Vec<Calibration> {
+    let mut names: Vec<String> = Vec::new();
+    for v in l.votes.iter().flatten() {
+        if !names.contains(&v.judge) {
+            names.push(v.judge.clone());
+        }
+    }
+    if names.len() < 2 && l.votes.iter().all(|v| v.len() < 2) {
+        return Vec::new();
+    }
+    names
+        .iter()
+        .map(|name| {
+            let verdicts: Vec<Option<bool>> = l
+                .votes
+                .iter()
+                .map(|vs| {
+                    let mine: Vec<Option<bool>> = vs
+                        .iter()
+                        .filter(|v| &v.judge == name)
+                        .map(|v| v.met)
+                        .collect();
+                    if mine.is_empty() {
+                        None
+                    } else {
+                        crate::judge::VoteRule::Majority.decide(&mine)
+                    }
+                })
+                .collect();
+            calibrate(items, &verdicts, labels, &format!("juror {name}"))
+        })
+        .collect()
 }
 
 /// Writes verdicts in the recorded-verdicts format that [`RecordedVerdicts`] reads (one line per
@@ -353,7 +417,7 @@ pub enum JudgeVerdicts {
         /// Which judge decides.
         kind: JudgeKind,
         /// The judge model (`None` only for the rule judge).
-        side: Option<JudgeSide>,
+        side: Option<Panel>,
         /// The HTTP client's settings.
         client: ClientConfig,
     },
@@ -379,6 +443,8 @@ pub struct CalibrateJob {
 pub struct LiveVerdicts {
     /// Each labelled item's full verdict (explanation, or why it is `null`), in the items' order.
     pub details: Vec<Verdict>,
+    /// Each labelled item's jury votes, in the items' order (empty for a single judge).
+    pub votes: Vec<Vec<crate::judge::Vote>>,
     /// Requests, retries, cache hits and tokens.
     pub outcome: JudgedTasks,
 }
@@ -418,9 +484,9 @@ pub fn calibrate_labels(
         }
         JudgeVerdicts::Live { kind, side, client } => {
             let secrets = side
-                .as_ref()
-                .and_then(|j| j.endpoint.key.clone())
-                .into_iter()
+                .iter()
+                .flat_map(|p| &p.jurors)
+                .filter_map(|j| j.endpoint.key.clone())
                 .collect();
             let setup = Setup {
                 client: client.clone(),
@@ -440,12 +506,16 @@ pub fn calibrate_labels(
             let name = source.name();
             let live = LiveVerdicts {
                 details: source.details,
+                votes: source.votes,
                 outcome: source.outcome,
             };
             (verdicts, name, Some(live))
         }
     };
-    let calibration = calibrate(&items, &verdicts, &job.labels.display().to_string(), &name);
+    let mut calibration = calibrate(&items, &verdicts, &job.labels.display().to_string(), &name);
+    if let Some(l) = &live {
+        calibration.jurors = juror_calibrations(&items, l, &job.labels.display().to_string());
+    }
     write_exports(&job.out, &exporters, &calibration)?;
     Ok(Calibrated {
         calibration,

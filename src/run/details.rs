@@ -11,7 +11,7 @@ use crate::jsonl::LineReader;
 use crate::report::details::{AnswerDetail, Details, MAX_ANSWERS, MAX_TEXT_BYTES};
 use crate::run;
 
-type Key = (String, String, u32);
+pub(super) type Key = (String, String, u32);
 
 impl Details {
     /// Reads the grades and answer texts of run directories. A run's grade file must be valid
@@ -120,7 +120,7 @@ fn read_grade_lines(path: &Path, limit: usize) -> Result<Option<Vec<Grade>>> {
 /// Fills `texts` with (answer text, error) per (model, question, sample), spending at most
 /// `budget` bytes of text. Returns a note saying why texts are unavailable when they cannot be
 /// read, or are left out past the budget.
-fn read_texts(
+pub(super) fn read_texts(
     dir: &Path,
     manifest: &run::Manifest,
     texts: &mut HashMap<Key, (Option<String>, Option<String>)>,

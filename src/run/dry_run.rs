@@ -51,30 +51,49 @@ pub fn dry_run(ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<DryRun> 
             }
             out.requests.push(req.shown);
         }
-        let (Some(kind), Some(judge)) = (plan.judge, &plan.judge_side) else {
+        let (Some(kind), Some(panel)) = (plan.judge, &plan.panel) else {
             continue;
         };
+        // A gated judge asks about a checked criterion only when its check passes, which is not
+        // known before the answer is: the estimate counts every check as passing (an upper
+        // bound), and the run records the calls the gates saved.
         let criteria: Vec<&crate::dataset::Criterion> = q
             .rubric
             .iter()
-            .filter(|c| kind == JudgeKind::Llm || c.check.is_none())
+            .filter(|c| kind != JudgeKind::Hybrid || c.check.is_none())
             .collect();
         if criteria.is_empty() || kind == JudgeKind::Rules {
             continue;
         }
         let filler = "x".repeat((answer_tokens * 3) as usize);
-        match judge.mode {
-            JudgeMode::PerCriterion => {
-                for c in &criteria {
-                    out.judge_calls += 1;
-                    out.judge_prompt_tokens +=
-                        estimate_tokens(&llm::render_one(&judge.template, q, &filler, c));
+        // Every juror is asked every sample: the same prompt, to each of them.
+        for judge in &panel.jurors {
+            let times = u64::from(panel.samples.max(1));
+            match judge.mode {
+                JudgeMode::PerCriterion => {
+                    for c in &criteria {
+                        out.judge_calls += times;
+                        out.judge_prompt_tokens += times
+                            * estimate_tokens(&llm::render_one(
+                                &judge.template,
+                                q,
+                                &filler,
+                                c,
+                                judge.reference,
+                            ));
+                    }
                 }
-            }
-            JudgeMode::Batched => {
-                out.judge_calls += 1;
-                out.judge_prompt_tokens +=
-                    estimate_tokens(&llm::render_batched(&judge.template, q, &filler, &criteria));
+                JudgeMode::Batched => {
+                    out.judge_calls += times;
+                    out.judge_prompt_tokens += times
+                        * estimate_tokens(&llm::render_batched(
+                            &judge.template,
+                            q,
+                            &filler,
+                            &criteria,
+                            judge.reference,
+                        ));
+                }
             }
         }
     }

@@ -170,6 +170,7 @@ pub fn grade_answers(ds: &Dataset, job: &GradeJob, progress: &dyn Progress) -> R
         tokens: Default::default(),
         formats: job.formats.clone(),
         labels: job.labels.clone(),
+        ..Default::default()
     };
     // The dataset snapshot is written beside the statistics (nothing in them reads it).
     let report = std::thread::scope(|scope| -> Result<Report> {

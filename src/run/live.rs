@@ -72,6 +72,7 @@ pub fn live(
         report,
     } = job;
     let dir = dir.as_path();
+    let judge_kind = plan.judge;
     let mut results = result_settings(&plan);
     let mut inputs = inputs_of(&ds, &plan);
     inputs.answer_files = answer_files.clone();
@@ -134,12 +135,8 @@ pub fn live(
     if let Some(m) = &plan.model {
         secrets.extend(m.secrets());
     }
-    if let Some(k) = plan
-        .judge_side
-        .as_ref()
-        .and_then(|j| j.endpoint.key.clone())
-    {
-        secrets.push(k);
+    for j in plan.panel.iter().flat_map(|p| &p.jurors) {
+        secrets.extend(j.endpoint.key.clone());
     }
     let result = pipeline::execute(
         ds.clone(),
@@ -184,6 +181,11 @@ pub fn live(
     manifest
         .counts
         .insert("graded_complete".into(), outcome.graded_total);
+    if judge_kind == Some(crate::judge::JudgeKind::Gated) {
+        manifest
+            .counts
+            .insert("judge_calls_saved".into(), run::judge_calls_saved(dir)?);
+    }
     run::write_manifest(dir, &manifest)?;
     if outcome.interrupted {
         return Ok(LiveRun {
@@ -239,12 +241,35 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
     r.insert("shard".into(), json!(plan.shard.map(|s| s.to_string())));
     if let Some(k) = plan.judge {
         r.insert("judge".into(), json!(k.as_str()));
-        let j = plan.judge_side.as_ref();
-        r.insert("judge_model".into(), json!(j.map(|j| &j.model)));
-        r.insert("judge_api".into(), json!(j.map(|j| j.api.name())));
+        let p = plan.panel.as_ref();
+        let j = p.and_then(|p| p.lead());
+        // One judge model is named as before; a jury lists its jurors in order.
+        let each = |f: &dyn Fn(&crate::judge::JudgeSide) -> Value| -> Value {
+            match p.map(|p| p.jurors.as_slice()) {
+                Some([one]) => f(one),
+                Some(many) if !many.is_empty() => Value::Array(many.iter().map(f).collect()),
+                _ => Value::Null,
+            }
+        };
+        r.insert("judge_model".into(), each(&|j| json!(j.model)));
+        r.insert("judge_api".into(), each(&|j| json!(j.api.name())));
         r.insert(
             "judge_base_url".into(),
-            json!(j.map(|j| &j.endpoint.base_url)),
+            each(&|j| json!(j.endpoint.base_url)),
+        );
+        if let Some(p) = p.filter(|p| p.jurors.len() > 1) {
+            r.insert("jury_vote".into(), json!(p.vote.as_str()));
+        }
+        if let Some(p) = p.filter(|p| p.samples > 1) {
+            r.insert("judge_samples".into(), json!(p.samples));
+        }
+        r.insert(
+            "judge_temperature".into(),
+            json!(j.and_then(|j| j.temperature)),
+        );
+        r.insert(
+            "judge_reference".into(),
+            json!(j.map(|j| j.reference.as_str())),
         );
         r.insert("judge_mode".into(), json!(j.map(|j| j.mode.as_str())));
         r.insert("judge_structured".into(), json!(j.map(|j| j.structured)));
@@ -259,8 +284,9 @@ fn result_settings(plan: &Plan) -> BTreeMap<String, Value> {
 fn inputs_of(ds: &Dataset, plan: &Plan) -> Inputs {
     Inputs {
         judge_template_sha256: plan
-            .judge_side
+            .panel
             .as_ref()
+            .and_then(|p| p.lead())
             .and_then(|j| j.template.sha256.clone()),
         ..Inputs::for_dataset(ds)
     }

@@ -14,6 +14,7 @@ mod merge;
 pub mod pipeline;
 mod reports;
 mod resume;
+pub mod sample;
 mod tasks;
 
 use std::collections::HashMap;
@@ -29,7 +30,8 @@ pub use manifest::{
 };
 pub use merge::{merge_runs, MergedRuns};
 pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSettings};
-pub use resume::{saved_state, token_totals, Saved};
+pub use resume::{judge_calls_saved, saved_state, token_totals, Saved};
+pub use sample::{choose_answers, write_sample, Chosen, LanguageCount, SampleJob, Sampled};
 pub use tasks::{judge_tasks, JudgeTask, JudgedTasks};
 
 use crate::dataset::{load::load_from_bytes, Dataset};

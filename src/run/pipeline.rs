@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::grade::grade;
 use crate::http::{CallError, Client, ClientConfig, Endpoint, Secret, StopHandle};
 use crate::jsonl::JsonlWriter;
-use crate::judge::{self, Judge, JudgeKind, JudgeSide, Task};
+use crate::judge::{self, Judge, JudgeKind, Panel, Task};
 use crate::run::{self, saved_state, Saved};
 
 /// The model that answers.
@@ -101,8 +101,8 @@ pub struct Plan {
     pub model: Option<ModelSide>,
     /// How to grade; `None` for `generate`.
     pub judge: Option<JudgeKind>,
-    /// The judge model, for `llm` and `hybrid`.
-    pub judge_side: Option<JudgeSide>,
+    /// The judge models, for `llm`, `hybrid` and `gated`: one, or a jury.
+    pub panel: Option<Panel>,
     pub shard: Option<Shard>,
 }
 
@@ -126,6 +126,9 @@ pub(super) struct Work {
     pub(super) sample: u32,
     /// The saved answer, when only grading is left.
     pub(super) answer: Option<Answer>,
+    /// Votes an earlier, incomplete grade of this item kept (a jury asks only the jurors
+    /// missing).
+    pub(super) prior: Option<Vec<Vec<judge::Vote>>>,
 }
 
 /// The items a plan covers, in question order, each with its saved answer when there is one and
@@ -151,11 +154,17 @@ pub(super) fn pending(
         if !grading && answer.is_some() {
             return;
         }
+        let prior = if grading {
+            saved.votes.get(&key).cloned()
+        } else {
+            None
+        };
         out.push(Work {
             model: Arc::from(model),
             question: qi,
             sample,
             answer,
+            prior,
         });
     };
     match (answers_in, &plan.model) {
@@ -275,12 +284,7 @@ pub fn execute(
     client.stop = setup.stop.clone();
     let client = Arc::new(client);
     let judging = match plan.judge {
-        Some(kind) => Some(judge::build(
-            kind,
-            &ds,
-            client.clone(),
-            plan.judge_side.clone(),
-        )?),
+        Some(kind) => Some(judge::build(kind, &ds, client.clone(), plan.panel.clone())?),
         None => None,
     };
     setup.progress.begin(generating, grading);
@@ -374,11 +378,18 @@ async fn process(sh: Arc<Shared>, w: Work) -> Result<()> {
         q,
         answer: text,
         wanted: None,
+        prior: w.prior.as_deref(),
     };
-    let Some(judge::Judged { verdicts, usage }) = judging.judge(task).await? else {
+    let Some(judge::Judged {
+        verdicts,
+        usage,
+        votes,
+    }) = judging.judge(task).await?
+    else {
         return Ok(());
     };
     let mut g = grade(q, &w.model, w.sample, verdicts);
+    g.set_votes(votes);
     g.set_answer_language(q, text);
     g.judge_usage = usage;
     if let Some(out) = &sh.grades {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::merge::{merge_runs, MergedRuns};
+use crate::dataset::labelling::{read_labelling, LabellingLine};
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::grade::Records;
@@ -22,6 +23,8 @@ pub struct ReportSettings {
     pub tokens: HashMap<String, Tokens>,
     /// Formats to write (`json`, `md`, `csv`, `html`; `table` is the terminal's and is skipped).
     pub formats: Vec<String>,
+    /// Answers of a labelling file put up for review in the HTML page (empty: none).
+    pub review: Vec<LabellingLine>,
     /// A labels file for corrected scores (`--labels`).
     pub labels: Option<PathBuf>,
 }
@@ -45,7 +48,8 @@ pub fn write_reports(
             None => None,
         },
     };
-    let rep = report::build(ds, records, &opts);
+    let mut rep = report::build(ds, records, &opts);
+    rep.judging = judging_of(runs)?;
     // Per-answer details are read back from the run directories only for formats that show them.
     let details = if settings.formats.iter().any(|f| f == "html") {
         Some(Details::load(runs)?)
@@ -56,6 +60,7 @@ pub fn write_reports(
         report: &rep,
         dataset: ds,
         details: details.as_ref(),
+        review: (!settings.review.is_empty()).then_some(&settings.review[..]),
     };
     let exporters = settings
         .formats
@@ -65,6 +70,35 @@ pub fn write_reports(
         .collect::<Result<Vec<_>>>()?;
     report::write_exports(out, &exporters, &input)?;
     Ok(rep)
+}
+
+/// What the judge models did in the runs, from their grade lines; `None` when no run was judged
+/// by a judge model or there is nothing to say (runs graded by the rule judge alone are not
+/// read again).
+fn judging_of(runs: &[PathBuf]) -> Result<Option<crate::stats::jury::Judging>> {
+    let mut j = crate::stats::jury::Judging::default();
+    for dir in runs {
+        let judged = super::read_manifest(dir).ok().is_some_and(|m| {
+            matches!(
+                m.settings.get("judge").and_then(|v| v.as_str()),
+                Some("llm" | "hybrid" | "gated")
+            )
+        });
+        let path = dir.join(super::GRADES);
+        if !judged || !path.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        for line in crate::jsonl::lines_of(&bytes) {
+            let g: Option<crate::grade::Grade> = std::str::from_utf8(&line.bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str(t).ok());
+            if let Some(g) = g {
+                j.observe(&g);
+            }
+        }
+    }
+    Ok(j.finish())
 }
 
 /// Rebuilding reports from run directories (`kasauti report`).
@@ -78,6 +112,8 @@ pub struct ReportJob {
     pub formats: Vec<String>,
     /// Whether missing answers count as zero; `None` keeps what the runs used.
     pub missing_zero: Option<bool>,
+    /// A labelling file (`kasauti sample`) whose answers the HTML page lists for review.
+    pub review: Option<PathBuf>,
     /// A labels file for corrected scores (`--labels`).
     pub labels: Option<PathBuf>,
 }
@@ -93,6 +129,11 @@ pub struct Rebuilt {
 
 /// Merges run directories and writes their reports.
 pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
+    if job.review.is_some() && !job.formats.iter().any(|f| f == "html") {
+        return Err(crate::error::Error::Usage(
+            "--review opens the labelling file in report.html: include html in --format".into(),
+        ));
+    }
     let MergedRuns {
         dataset: ds,
         records,
@@ -121,8 +162,13 @@ pub fn rebuild_reports(job: &ReportJob) -> Result<Rebuilt> {
             ))
         }
     };
+    let review = match &job.review {
+        Some(p) => read_labelling(p, &ds)?,
+        None => Vec::new(),
+    };
     super::create_dir(&out)?;
     let settings = ReportSettings {
+        review,
         missing_zero,
         skipped_invalid: skipped,
         tokens,

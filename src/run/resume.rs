@@ -17,6 +17,9 @@ pub struct Saved {
     pub answers: HashMap<(String, String, u32), Answer>,
     /// Complete grades.
     pub graded: HashSet<(String, String, u32)>,
+    /// The jurors' votes of incomplete grades that kept some (per criterion), so that the
+    /// rerun asks only the jurors missing.
+    pub votes: HashMap<(String, String, u32), Vec<Vec<crate::judge::Vote>>>,
     /// Lines dropped to be redone: failed answers, incomplete grades, torn lines.
     pub dropped: usize,
 }
@@ -41,13 +44,24 @@ pub fn saved_state(dir: &Path, repair: bool) -> Result<Saved> {
         }
     })?;
     let graded = &mut saved.graded;
+    let votes = &mut saved.votes;
     saved.dropped += keep_lines(&dir.join(run::GRADES), repair, |_, line| {
-        let g: Option<GradeKey> = std::str::from_utf8(&line.bytes)
-            .ok()
-            .and_then(|t| serde_json::from_str(t).ok());
+        let text = std::str::from_utf8(&line.bytes).ok();
+        let g: Option<GradeKey> = text.and_then(|t| serde_json::from_str(t).ok());
         match g {
             Some(g) if g.complete => graded.insert((g.model, g.question_id, g.sample)),
-            _ => false,
+            Some(g) => {
+                // Dropped to be redone; the votes it holds are kept for the rerun.
+                let full: Option<crate::grade::Grade> =
+                    text.and_then(|t| serde_json::from_str(t).ok());
+                if let Some(full) = full.filter(|f| f.criteria.iter().any(|c| !c.votes.is_empty()))
+                {
+                    let kept = full.criteria.into_iter().map(|c| c.votes).collect();
+                    votes.insert((g.model, g.question_id, g.sample), kept);
+                }
+                false
+            }
+            None => false,
         }
     })?;
     Ok(saved)
@@ -94,6 +108,25 @@ struct GradeKey {
     /// Present on every real grade line; checked so a foreign line is not taken for one.
     #[allow(dead_code)]
     criteria: serde::de::IgnoredAny,
+}
+
+/// Judge calls the gates of a gated judge saved, over every grade line of a run directory.
+pub fn judge_calls_saved(dir: &Path) -> Result<u64> {
+    let gp = dir.join(run::GRADES);
+    if !gp.exists() {
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&gp).map_err(|e| Error::io(&gp, e))?;
+    Ok(crate::jsonl::lines_of(&bytes)
+        .into_iter()
+        .filter_map(|line| {
+            std::str::from_utf8(&line.bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str::<GradeKey>(t).ok())
+        })
+        .filter_map(|g| g.judge_usage)
+        .map(|u| u.calls_saved)
+        .sum())
 }
 
 /// Token totals of a run directory, per model, from its files: the usage recorded on every

@@ -9,7 +9,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::grade::JudgeUsage;
 use crate::http::Client;
-use crate::judge::{self, JudgeKind, JudgeSide, Task, Verdict};
+use crate::judge::{self, JudgeKind, Panel, Task, Verdict, Vote};
 
 /// One answer to judge on some criteria of its rubric (calibration judges labelled answers).
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub struct JudgedTasks {
     /// Per task (same order), a verdict for every criterion of the question's rubric (criteria
     /// not wanted may be `unjudged`); `None` when the run stopped before the task was done.
     pub verdicts: Vec<Option<Vec<Verdict>>>,
+    /// Per task (same order), every juror's votes per criterion (empty for a single judge).
+    pub votes: Vec<Vec<Vec<Vote>>>,
     /// Tokens and replies of the judge model, over every task.
     pub usage: JudgeUsage,
     /// The run was stopped (Ctrl-C) before every task was done.
@@ -47,7 +49,7 @@ pub struct JudgedTasks {
 pub fn judge_tasks(
     ds: Arc<Dataset>,
     kind: JudgeKind,
-    judge: Option<JudgeSide>,
+    judge: Option<Panel>,
     tasks: Vec<JudgeTask>,
     setup: Setup,
 ) -> Result<JudgedTasks> {
@@ -66,7 +68,7 @@ pub fn judge_tasks(
     client.stop = setup.stop.clone();
     let client = Arc::new(client);
     let judging = judge::build(kind, &ds, client.clone(), judge)?;
-    type Slot = Option<(Vec<Verdict>, Option<JudgeUsage>)>;
+    type Slot = Option<(Vec<Verdict>, Option<JudgeUsage>, Vec<Vec<Vote>>)>;
     let results: Arc<Mutex<Vec<Slot>>> = Arc::new(Mutex::new(vec![None; tasks.len()]));
     setup.progress.begin(0, tasks.len() as u64);
     let progress = setup.progress.clone();
@@ -93,8 +95,14 @@ pub fn judge_tasks(
                     q,
                     answer: &t.answer,
                     wanted: Some(&t.criteria),
+                    prior: None,
                 };
-                let Some(judge::Judged { verdicts, usage }) = judging.judge(task).await? else {
+                let Some(judge::Judged {
+                    verdicts,
+                    usage,
+                    votes,
+                }) = judging.judge(task).await?
+                else {
                     return Ok(());
                 };
                 let complete = t
@@ -107,7 +115,7 @@ pub fn judge_tasks(
                     Err(p) => p.into_inner(),
                 };
                 if let Some(slot) = r.get_mut(i) {
-                    *slot = Some((verdicts, usage));
+                    *slot = Some((verdicts, usage, votes));
                 }
                 Ok(())
             }
@@ -135,15 +143,19 @@ pub fn judge_tasks(
     };
     for slot in slots {
         match slot {
-            Some((v, u)) => {
+            Some((v, u, votes)) => {
                 if let Some(u) = u {
                     out.usage.prompt_tokens += u.prompt_tokens;
                     out.usage.completion_tokens += u.completion_tokens;
                     out.usage.replies += u.replies;
                 }
                 out.verdicts.push(Some(v));
+                out.votes.push(votes);
             }
-            None => out.verdicts.push(None),
+            None => {
+                out.verdicts.push(None);
+                out.votes.push(Vec::new());
+            }
         }
     }
     // Stopped after the last task finished: nothing is missing.

@@ -134,6 +134,10 @@ pub struct Calibration {
     pub overall: GroupCalibration,
     /// Items per language (from the question set).
     pub by_language: BTreeMap<String, GroupCalibration>,
+    /// For a jury (or a judge asked several times), the same figures for each juror's own
+    /// verdicts (the majority of its samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jurors: Vec<Calibration>,
 }
 
 /// Figures of one group from items and the judge's verdicts (same order).
@@ -215,6 +219,7 @@ pub fn calibrate(
             .into_iter()
             .map(|(l, (its, vs))| (l, group(&its, &vs)))
             .collect(),
+        jurors: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub mod agreement;
 mod cluster;
 pub mod compare;
+pub mod jury;
 pub mod ppi;
 mod tokens;
 

@@ -2,6 +2,8 @@
 //! HTTP server use `support`).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
