@@ -307,6 +307,7 @@ mod tests {
                 q: &ds.questions[0],
                 answer: "any text: recorded verdicts do not read it",
                 wanted: None,
+                prior: None,
             };
             rt.block_on(judge.judge(task)).unwrap().unwrap().verdicts
         };

@@ -10,12 +10,24 @@ use super::line::{parse_healthbench, parse_question, parse_rubric_line, RubricLi
 use super::{sha256, Loaded};
 use crate::dataset::model::{Dataset, Origin, Question, SourceFile};
 use crate::error::Diagnostic;
+use serde_json::{Map, Value};
+
 use crate::jsonl::{iter_lines, parse_object, RawLine};
 
 #[derive(Clone, Copy, PartialEq)]
 enum FileKind {
     Questions,
     Rubrics,
+}
+
+impl FileKind {
+    /// The kind as named in messages and in the dataset's sources.
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Questions => "questions",
+            FileKind::Rubrics => "rubrics",
+        }
+    }
 }
 
 /// When a file's first line is plainly another kind of file (a rubric file given as questions,
@@ -58,10 +70,7 @@ fn misplaced(path: &Path, first: &RawLine, expected: FileKind) -> Option<Diagnos
             "`kasauti grade` takes verdicts with --verdicts, `kasauti calibrate` labels with --labels",
         ),
     };
-    let expected = match expected {
-        FileKind::Questions => "questions",
-        FileKind::Rubrics => "rubrics",
-    };
+    let expected = expected.name();
     Some(Diagnostic::error(
         path,
         Some(first.number),
@@ -94,6 +103,42 @@ pub(super) fn load_files(qfiles: Vec<InputFile>, rfiles: Vec<InputFile>) -> Load
     }
 }
 
+/// Records a file among the sources, then hands each line's JSON object to `each` (a line that
+/// is not an object is reported). A file that is plainly another kind of file gets one error
+/// saying so and no line read; an empty question file is an error.
+fn for_each_object(
+    f: &InputFile,
+    kind: FileKind,
+    sources: &mut Vec<SourceFile>,
+    c: &mut Collector,
+    mut each: impl FnMut(&RawLine, Map<String, Value>, &mut Collector),
+) {
+    sources.push(SourceFile {
+        path: f.path.clone(),
+        sha256: sha256(&f.bytes),
+        kind: kind.name(),
+    });
+    let mut lines = iter_lines(&f.bytes).peekable();
+    if kind == FileKind::Questions && lines.peek().is_none() {
+        c.push(Diagnostic::error(
+            &f.path,
+            None,
+            None,
+            "the file has no questions (it is empty)",
+        ));
+    }
+    if let Some(d) = lines.peek().and_then(|l| misplaced(&f.path, l, kind)) {
+        c.push(d);
+        return;
+    }
+    for line in lines {
+        match parse_object(&f.path, &line) {
+            Ok(obj) => each(&line, obj, c),
+            Err(d) => c.push(d),
+        }
+    }
+}
+
 /// The questions of the question files, in order, each id once (a repeat is an error).
 fn read_questions(
     qfiles: &[InputFile],
@@ -103,41 +148,13 @@ fn read_questions(
     let mut questions: Vec<Question> = Vec::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
     for f in qfiles {
-        sources.push(SourceFile {
-            path: f.path.clone(),
-            sha256: sha256(&f.bytes),
-            kind: "questions",
-        });
-        let mut lines = iter_lines(&f.bytes).peekable();
-        if lines.peek().is_none() {
-            c.push(Diagnostic::error(
-                &f.path,
-                None,
-                None,
-                "the file has no questions (it is empty)",
-            ));
-        }
-        if let Some(d) = lines
-            .peek()
-            .and_then(|l| misplaced(&f.path, l, FileKind::Questions))
-        {
-            c.push(d);
-            continue;
-        }
-        for line in lines {
-            let obj = match parse_object(&f.path, &line) {
-                Ok(o) => o,
-                Err(d) => {
-                    c.push(d);
-                    continue;
-                }
-            };
+        for_each_object(f, FileKind::Questions, sources, c, |line, obj, c| {
             let parsed = if obj.contains_key("prompt_id") && obj.contains_key("rubrics") {
-                parse_healthbench(&f.path, &line, &obj, c)
+                parse_healthbench(&f.path, line, &obj, c)
             } else {
-                parse_question(&f.path, &line, &obj, c)
+                parse_question(&f.path, line, &obj, c)
             };
-            let Some(q) = parsed else { continue };
+            let Some(q) = parsed else { return };
             if let Some(prev) = seen.get(&q.id) {
                 c.error(
                     &f.path,
@@ -150,11 +167,11 @@ fn read_questions(
                         prev.line
                     ),
                 );
-                continue;
+                return;
             }
             seen.insert(q.id.clone(), q.origin.clone());
             questions.push(q);
-        }
+        });
     }
     questions
 }
@@ -175,29 +192,9 @@ fn attach_rubrics(
         .collect();
     let mut rubric_origin: HashMap<String, Origin> = HashMap::new();
     for f in rfiles {
-        sources.push(SourceFile {
-            path: f.path.clone(),
-            sha256: sha256(&f.bytes),
-            kind: "rubrics",
-        });
-        let mut lines = iter_lines(&f.bytes).peekable();
-        if let Some(d) = lines
-            .peek()
-            .and_then(|l| misplaced(&f.path, l, FileKind::Rubrics))
-        {
-            c.push(d);
-            continue;
-        }
-        for line in lines {
-            let obj = match parse_object(&f.path, &line) {
-                Ok(o) => o,
-                Err(d) => {
-                    c.push(d);
-                    continue;
-                }
-            };
-            let Some(rubric) = parse_rubric_line(&f.path, &line, &obj, c) else {
-                continue;
+        for_each_object(f, FileKind::Rubrics, sources, c, |line, obj, c| {
+            let Some(rubric) = parse_rubric_line(&f.path, line, &obj, c) else {
+                return;
             };
             let RubricLine {
                 question_id: qid,
@@ -211,7 +208,7 @@ fn attach_rubrics(
                     Some("question_id"),
                     format!("rubric for unknown question `{qid}` (to grade part of a set, load all of it and select with --languages or --domains)"),
                 );
-                continue;
+                return;
             };
             if let Some(prev) = rubric_origin.get(&qid) {
                 c.error(
@@ -224,7 +221,7 @@ fn attach_rubrics(
                         prev.line
                     ),
                 );
-                continue;
+                return;
             }
             if !questions[qi].rubric.is_empty() {
                 c.error(
@@ -237,7 +234,7 @@ fn attach_rubrics(
                         questions[qi].origin.line
                     ),
                 );
-                continue;
+                return;
             }
             rubric_origin.insert(
                 qid.clone(),
@@ -250,7 +247,7 @@ fn attach_rubrics(
             if min_words.is_some() {
                 questions[qi].min_words = min_words;
             }
-        }
+        });
     }
     rubric_origin
 }

@@ -7,7 +7,7 @@ use super::{indic_at, NO_SCRIPT};
 use crate::text::normalize::is_letter;
 use crate::text::script::Script;
 
-/// Letters of a text per script, counted as [`script_share`](super::script_share) counts them:
+/// Letters of a text per script, counted as [`script_share`](crate::text::script_share) counts them:
 /// alphabetic characters and combining marks are letters; a combining mark outside the script
 /// blocks counts for the script of the letter it sits on; letters of other scripts count only in
 /// the total.
