@@ -9,7 +9,7 @@ use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::judge::rules::Scratch;
 use crate::judge::Judge;
-use crate::text::fidelity::answer_language_with;
+use crate::text::fidelity::{answer_language, answer_language_counted};
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
@@ -199,8 +199,16 @@ pub fn grade_files(
                             Some(false) => code::NOT_MET,
                             None => code::UNJUDGED,
                         }));
-                        let (answer_script, in_language) =
-                            answer_language_with(text, &q.language, Some(scratch.normalized()));
+                        // The letters were counted when the judge normalised the answer.
+                        let (answer_script, in_language) = match scratch.analysed(text) {
+                            Some((letters, normalized)) => answer_language_counted(
+                                text,
+                                letters,
+                                &q.language,
+                                Some(normalized),
+                            ),
+                            None => answer_language(text, &q.language),
+                        };
                         let line = RuleGradeLine {
                             model: &loc.answer.model,
                             question: q,

@@ -135,6 +135,19 @@ fn word_sets() -> &'static [WordSet; 4] {
     })
 }
 
+/// The longest function word of the four lists, in bytes.
+fn word_len_limit() -> usize {
+    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LONGEST.get_or_init(|| {
+        [HINGLISH, ENGLISH, HINDI, MARATHI]
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|w| w.len())
+            .max()
+            .unwrap_or(0)
+    })
+}
+
 /// The answer's dominant script (None without letters of a known script) and whether it is
 /// mainly in `language` (None for languages other than the twelve of SPEC §2).
 pub fn answer_language(answer: &str, language: &str) -> (Option<AnswerScript>, Option<bool>) {
@@ -188,16 +201,28 @@ pub fn answer_language_counted(
         }
     };
     let [hinglish, english, hindi, marathi] = word_sets();
-    let count = |set: &WordSet| norm.split(' ').filter(|t| set.contains(t)).count();
+    // Both lists of the pair are counted in one pass over the words; function words are short,
+    // so longer words are passed over without hashing.
+    let (first, second) = match language {
+        "en" | "hi-Latn" => (hinglish, english),
+        _ => (hindi, marathi),
+    };
+    let longest = word_len_limit();
+    let (mut a, mut b) = (0usize, 0usize);
+    for t in norm.split(' ') {
+        if t.len() > longest {
+            continue;
+        }
+        a += usize::from(first.contains(t));
+        b += usize::from(second.contains(t));
+    }
     let ok = match language {
         "en" | "hi-Latn" => {
-            let is_hinglish = count(hinglish) > count(english);
+            let is_hinglish = a > b;
             (language == "hi-Latn") == is_hinglish
         }
         _ => {
-            let hi = count(hindi);
-            let mr = count(marathi);
-            let (asked, other) = if language == "hi" { (hi, mr) } else { (mr, hi) };
+            let (asked, other) = if language == "hi" { (a, b) } else { (b, a) };
             !(other >= 3 && other > 2 * asked)
         }
     };

@@ -8,6 +8,7 @@
 //! words. [`script_share`] and [`dominant_script`] work on any text.
 
 pub mod fidelity;
+mod filter;
 pub mod negation;
 mod normalize;
 mod numbers;
@@ -16,7 +17,9 @@ mod phrases;
 mod script;
 mod tokens;
 
+pub use filter::TokenFilter;
 pub use normalize::{is_word_char, normalize, normalize_into};
+pub(crate) use numbers::next_digit;
 pub use numbers::{numbers, numbers_iter, Numbers};
 pub use pass::{analyze_into, Analysis, Letters};
 pub use phrases::{PhraseError, PhraseSet};

@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
+use super::filter::TokenFilter;
 use super::normalize::normalize;
 
 /// How far and in which direction a marker reaches.
@@ -404,10 +405,13 @@ pub struct Hit {
 pub struct Markers {
     /// First token → (all tokens, reach).
     by_first: HashMap<String, Vec<(Vec<String>, Reach)>, FxBuild>,
+    /// The first tokens of `by_first`, for ruling most tokens out without hashing them.
+    first_filter: TokenFilter<64>,
     suffixes: Vec<String>,
     /// Last byte of every suffix, so most words are ruled out with one comparison.
     suffix_last: Vec<u8>,
     splitters: HashSet<String, FxBuild>,
+    splitter_filter: TokenFilter<64>,
     undoing: HashSet<String, FxBuild>,
 }
 
@@ -444,17 +448,27 @@ impl Markers {
                 suffixes.iter().filter_map(|s| s.bytes().last()).collect();
             suffix_last.sort_unstable();
             suffix_last.dedup();
-            let splitters = SPLITTERS
+            let splitters: HashSet<String, FxBuild> = SPLITTERS
                 .iter()
                 .flat_map(|(_, l)| l.iter())
                 .map(|s| normalize(s))
                 .collect();
+            let mut splitter_filter = TokenFilter::default();
+            for s in &splitters {
+                splitter_filter.insert(s);
+            }
+            let mut first_filter = TokenFilter::default();
+            for t in by_first.keys() {
+                first_filter.insert(t);
+            }
             let undoing = UNDOING.iter().map(|s| normalize(s)).collect();
             Markers {
                 by_first,
+                first_filter,
                 suffixes,
                 suffix_last,
                 splitters,
+                splitter_filter,
                 undoing,
             }
         })
@@ -462,7 +476,7 @@ impl Markers {
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
     pub fn is_splitter(&self, token: &str) -> bool {
-        self.splitters.contains(token)
+        self.splitter_filter.may_contain(token) && self.splitters.contains(token)
     }
 
     /// The markers among normalised `tokens`, in order, appended to `out` (cleared first).
@@ -477,7 +491,12 @@ impl Markers {
         while i < n {
             let t = get(i);
             let mut matched = None;
-            if let Some(list) = self.by_first.get(t) {
+            let list = if self.first_filter.may_contain(t) {
+                self.by_first.get(t)
+            } else {
+                None
+            };
+            if let Some(list) = list {
                 for (toks, reach) in list {
                     let k = toks.len();
                     if i + k <= n && toks.iter().enumerate().all(|(j, a)| a == get(i + j)) {

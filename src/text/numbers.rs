@@ -81,7 +81,7 @@ impl Iterator for Numbers<'_> {
 
 /// Position of the first ASCII digit at or after `from`. Looks at eight bytes at a time, since
 /// answers are long and have few digits.
-fn next_digit(t: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn next_digit(t: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let mut i = from;
     while let Some(chunk) = t.get(i..i + 8) {

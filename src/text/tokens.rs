@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
+use super::filter::TokenFilter;
 use super::negation::Markers;
 use super::normalize::{is_word_char, normalize_into};
 use super::pass::{analyze_into, Letters};
@@ -84,6 +85,41 @@ fn is_virama(c: char) -> bool {
     )
 }
 
+/// ASCII bytes that may end a sentence or a clause ([`ends_sentence`], [`ends_clause`]).
+const ASCII_BREAK: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = matches!(
+            b as u8,
+            b'.' | b'!'
+                | b'?'
+                | b';'
+                | b'\n'
+                | b'|'
+                | b','
+                | b':'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'"'
+        );
+        b += 1;
+    }
+    t
+};
+
+/// Length of the UTF-8 sequence that `lead` starts.
+#[inline(always)]
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        _ => 2,
+    }
+}
+
 /// Clause ends inside a sentence: commas, colons, dashes and brackets.
 fn ends_clause(c: char) -> bool {
     matches!(
@@ -110,11 +146,12 @@ pub struct Tokens {
     pub questions: Vec<bool>,
     buf: String,
     current_period: u32,
-    /// The answer as given, and each token's byte range in it when the token could be mapped
-    /// back to a word of it (`u32::MAX` otherwise): excerpts quote the answer as written.
+    /// The answer as given, and its pieces (cut at punctuation): byte range in it and first
+    /// token. A token maps back to a word of the answer when its piece has as many words as
+    /// tokens (excerpts quote the answer as written); the mapping is worked out only for the
+    /// tokens an excerpt needs.
     raw: String,
-    raw_spans: Vec<(u32, u32)>,
-    raw_words: Vec<(u32, u32)>,
+    pieces: Vec<(u32, u32, u32)>,
     /// Letters per script of the answer as given, counted while normalising it.
     letters: Letters,
 }
@@ -126,9 +163,15 @@ impl Tokens {
         &self.letters
     }
 
+    /// The answer as given to [`fill`](Self::fill).
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// Cuts and normalises `raw`, reusing the buffers.
     pub fn fill(&mut self, raw: &str) {
         self.text.clear();
+        self.text.reserve(raw.len());
         self.spans.clear();
         self.sentence.clear();
         self.period.clear();
@@ -137,22 +180,52 @@ impl Tokens {
         self.current_period = 0;
         self.raw.clear();
         self.raw.push_str(raw);
-        self.raw_spans.clear();
+        self.pieces.clear();
         self.letters = Letters::default();
         let markers = Markers::get();
         let mut sentence = 0u32;
         let mut clause = 0u32;
         self.questions.push(false);
         let mut start = 0;
-        let mut prev: Option<char> = None;
-        let mut iter = raw.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
-            let next = iter.peek().map(|&(_, n)| n);
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            // Only ASCII punctuation and a few characters led by these bytes end a sentence or
+            // a clause; every other character is stepped over by its length.
+            let c = if b < 0x80 {
+                if !ASCII_BREAK[b as usize] {
+                    i += 1;
+                    continue;
+                }
+                char::from(b)
+            } else {
+                let len = utf8_len(b);
+                let tail = (
+                    bytes.get(i + 1).copied().unwrap_or(0),
+                    bytes.get(i + 2).copied().unwrap_or(0),
+                );
+                // । ॥ (E0 A5 A4/A5), – — “ ” (E2 80 93/94/9C/9D), ، (D8 8C), 、 (E3 80 81).
+                let candidate = match b {
+                    0xE0 => matches!(tail, (0xA5, 0xA4 | 0xA5)),
+                    0xE2 => matches!(tail, (0x80, 0x93 | 0x94 | 0x9C | 0x9D)),
+                    0xD8 => tail.0 == 0x8C,
+                    0xE3 => tail == (0x80, 0x81),
+                    _ => false,
+                };
+                if !candidate {
+                    i += len;
+                    continue;
+                }
+                match raw.get(i..).and_then(|r| r.chars().next()) {
+                    Some(c) => c,
+                    None => break,
+                }
+            };
             let (sentence_end, clause_end) = if ends_sentence(c) || ends_clause(c) {
                 // Only a '.' or ',' between two digits belongs to a number.
                 let between_digits = matches!(c, '.' | ',')
-                    && prev.is_some_and(char::is_numeric)
-                    && next.is_some_and(char::is_numeric);
+                    && raw[..i].chars().next_back().is_some_and(char::is_numeric)
+                    && raw[i + 1..].chars().next().is_some_and(char::is_numeric);
                 (
                     ends_sentence(c)
                         && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
@@ -178,7 +251,7 @@ impl Tokens {
                     clause += 1;
                 }
             }
-            prev = Some(c);
+            i += c.len_utf8();
         }
         self.push_piece(raw, start, raw.len(), markers, &mut sentence, &mut clause);
     }
@@ -210,38 +283,14 @@ impl Tokens {
         // answer's.
         let analysis = analyze_into(piece, &mut buf);
         self.letters.add_after_break(&analysis.letters);
-        // The piece's words as written: runs of word characters (joiners stay inside a word,
-        // as normalisation removes them).
-        self.raw_words.clear();
-        let mut word_start = None;
-        for (i, c) in piece.char_indices() {
-            let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
-            match (inside, word_start) {
-                (true, None) => word_start = Some(i),
-                (false, Some(w)) => {
-                    self.raw_words.push(((from + w) as u32, (from + i) as u32));
-                    word_start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(w) = word_start {
-            self.raw_words.push(((from + w) as u32, to as u32));
-        }
-        let count = buf.split(' ').filter(|t| !t.is_empty()).count();
-        let mapped = count == self.raw_words.len();
-        for (k, tok) in buf.split(' ').filter(|t| !t.is_empty()).enumerate() {
+        let first = self.spans.len();
+        for tok in buf.split(' ').filter(|t| !t.is_empty()) {
             if !self.text.is_empty() {
                 self.text.push(' ');
             }
             let s = self.text.len() as u32;
             self.text.push_str(tok);
             self.spans.push((s, self.text.len() as u32));
-            self.raw_spans.push(if mapped {
-                self.raw_words[k]
-            } else {
-                (u32::MAX, u32::MAX)
-            });
             self.sentence.push(*sentence);
             self.period.push(self.current_period);
             self.clause.push(*clause);
@@ -249,7 +298,59 @@ impl Tokens {
                 self.new_sentence(sentence, clause);
             }
         }
+        if self.spans.len() > first {
+            self.pieces.push((from as u32, to as u32, first as u32));
+        }
         self.buf = buf;
+    }
+
+    /// Token `i`'s byte range in the answer as given, when its piece has as many words as
+    /// tokens (`u32::MAX` twice otherwise).
+    fn raw_span(&self, i: usize) -> (u32, u32) {
+        const NONE: (u32, u32) = (u32::MAX, u32::MAX);
+        let p = self.pieces.partition_point(|&(_, _, f)| f as usize <= i);
+        let Some(&(from, to, first)) = p.checked_sub(1).and_then(|p| self.pieces.get(p)) else {
+            return NONE;
+        };
+        let tokens = match self.pieces.get(p) {
+            Some(&(_, _, next)) => (next - first) as usize,
+            None => self.spans.len() - first as usize,
+        };
+        let k = i - first as usize;
+        // The piece's words as written: runs of word characters (joiners stay inside a word,
+        // as normalisation removes them).
+        let (from, to) = (from as usize, to as usize);
+        let Some(piece) = self.raw.get(from..to) else {
+            return NONE;
+        };
+        let mut words = 0;
+        let mut found = NONE;
+        let mut word_start = None;
+        for (j, c) in piece.char_indices() {
+            let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
+            match (inside, word_start) {
+                (true, None) => word_start = Some(j),
+                (false, Some(w)) => {
+                    if words == k {
+                        found = ((from + w) as u32, (from + j) as u32);
+                    }
+                    words += 1;
+                    word_start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(w) = word_start {
+            if words == k {
+                found = ((from + w) as u32, to as u32);
+            }
+            words += 1;
+        }
+        if words == tokens {
+            found
+        } else {
+            NONE
+        }
     }
 
     /// Number of tokens.
@@ -281,7 +382,7 @@ impl Tokens {
         if a > 0 {
             out.push('…');
         }
-        let (ra, rb) = (self.raw_spans[a].0, self.raw_spans[b].1);
+        let (ra, rb) = (self.raw_span(a).0, self.raw_span(b).1);
         if ra != u32::MAX && rb != u32::MAX && ra <= rb {
             // As written, with line breaks and runs of spaces as one space.
             let mut space = false;
@@ -325,6 +426,8 @@ pub struct PhraseIndex {
     patterns: Vec<Pattern>,
     /// Exact first token → patterns starting with it.
     by_first: HashMap<Box<str>, Vec<usize>, FxBuild>,
+    /// The keys of `by_first`, for ruling most tokens out without hashing them.
+    first_filter: TokenFilter<16>,
     /// One-token prefix patterns, by prefix.
     by_prefix: HashMap<Box<str>, Vec<usize>, FxBuild>,
     /// Longest prefix in bytes.
@@ -360,6 +463,7 @@ impl PhraseIndex {
                         .or_default()
                         .push(i);
                 } else {
+                    idx.first_filter.insert(first);
                     idx.by_first
                         .entry(first.as_str().into())
                         .or_default()
@@ -394,7 +498,12 @@ impl PhraseIndex {
         let n = toks.len();
         for i in 0..n {
             let t = toks.get(i);
-            if let Some(list) = self.by_first.get(t) {
+            let list = if self.first_filter.may_contain(t) {
+                self.by_first.get(t)
+            } else {
+                None
+            };
+            if let Some(list) = list {
                 for &p in list {
                     let pat = &self.patterns[p];
                     let k = pat.tokens.len();

@@ -14,10 +14,19 @@ impl CompiledRubric {
         self.index.find(&s.toks, &mut s.occ);
         s.numbers.clear();
         if !self.numbers.is_empty() {
-            for i in 0..n {
+            // Only tokens with a digit hold numbers: jump from digit to digit, reading each
+            // token that has one.
+            let bytes = s.toks.text.as_bytes();
+            let mut at = 0;
+            while let Some(d) = text::next_digit(bytes, at) {
+                let i = s.toks.token_at(d);
+                if i >= n {
+                    break;
+                }
                 for v in text::numbers_iter(s.toks.get(i)) {
                     s.numbers.push((v, i as u32));
                 }
+                at = s.toks.spans[i].1 as usize;
             }
         }
     }

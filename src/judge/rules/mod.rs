@@ -98,6 +98,12 @@ impl Scratch {
         &self.toks.text
     }
 
+    /// The letters per script (counted while normalising) and the normalised text of `answer`,
+    /// when it is the answer judged last.
+    pub fn analysed(&self, answer: &str) -> Option<(&text::Letters, &str)> {
+        (self.toks.raw() == answer).then(|| (self.toks.letters(), self.toks.text.as_str()))
+    }
+
     /// The explanation of every criterion of the answer judged last, in rubric order (empty
     /// for criteria without a check).
     pub fn explanations(&self) -> &[String] {

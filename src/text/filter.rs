@@ -1,0 +1,63 @@
+//! A small bit filter of tokens, asked before a hash table: a token whose bit is clear is in no
+//! table entry, so most tokens of an answer are passed over without hashing them.
+//!
+//! A token's bit comes from its length and its last two bytes (the first bytes of an Indic token
+//! are the same for every letter of its block; the last ones vary). A set bit says only "maybe".
+
+/// A filter of `64 * W` bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFilter<const W: usize> {
+    words: [u64; W],
+}
+
+impl<const W: usize> Default for TokenFilter<W> {
+    fn default() -> Self {
+        TokenFilter { words: [0; W] }
+    }
+}
+
+impl<const W: usize> TokenFilter<W> {
+    #[inline(always)]
+    fn slot(token: &[u8]) -> usize {
+        let n = token.len();
+        let last = token.last().copied().unwrap_or(0);
+        let before = if n >= 2 { token[n - 2] } else { 0 };
+        let key = (n as u32) << 16 | u32::from(before) << 8 | u32::from(last);
+        (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % (64 * W)
+    }
+
+    /// Adds a token.
+    pub fn insert(&mut self, token: &str) {
+        let s = Self::slot(token.as_bytes());
+        self.words[s / 64] |= 1 << (s % 64);
+    }
+
+    /// Whether the token may have been added (false: it certainly was not).
+    #[inline(always)]
+    pub fn may_contain(&self, token: &str) -> bool {
+        let s = Self::slot(token.as_bytes());
+        self.words[s / 64] & (1 << (s % 64)) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_tokens_are_always_found() {
+        let words = ["न", "नहीं", "not", "", "a", "ஆனால்", "ಅಲ್ಲ", "x y"];
+        let mut f = TokenFilter::<4>::default();
+        assert!(words.iter().all(|w| !f.may_contain(w)));
+        for w in words {
+            f.insert(w);
+        }
+        assert!(words.iter().all(|w| f.may_contain(w)));
+        // With few tokens in a large filter, most others are ruled out.
+        let mut big = TokenFilter::<64>::default();
+        big.insert("नहीं");
+        big.insert("but");
+        let others = ["मंदिर", "राजा", "temple", "king", "built", "কিন্তু", "ఇది"];
+        assert!(others.iter().filter(|w| big.may_contain(w)).count() <= 1);
+    }
+}
