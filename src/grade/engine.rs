@@ -9,7 +9,7 @@ use crate::dataset::Dataset;
 use crate::error::{Diagnostic, Error, Result};
 use crate::judge::rules::Scratch;
 use crate::judge::Judge;
-use crate::text::fidelity::{answer_language, answer_language_counted};
+use crate::text::fidelity::{answer_language, answer_language_of};
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
@@ -201,12 +201,7 @@ pub fn grade_files(
                         }));
                         // The letters were counted when the judge normalised the answer.
                         let (answer_script, in_language) = match scratch.analysed(text) {
-                            Some((letters, normalized)) => answer_language_counted(
-                                text,
-                                letters,
-                                &q.language,
-                                Some(normalized),
-                            ),
+                            Some(tokens) => answer_language_of(tokens, &q.language),
                             None => answer_language(text, &q.language),
                         };
                         let line = RuleGradeLine {

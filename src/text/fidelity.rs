@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pass::Letters;
 use super::script::Script;
+use super::tokens::Tokens;
 
 /// Share of letters in the asked script above which an answer is "mainly" in it.
 pub const MIN_SHARE: f64 = 0.5;
@@ -171,6 +172,41 @@ pub fn answer_language_counted(
     language: &str,
     normalized: Option<&str>,
 ) -> (Option<AnswerScript>, Option<bool>) {
+    let (script, mainly) = script_fits(letters, language);
+    if mainly != Some(true) || !needs_words(language) {
+        return (script, mainly);
+    }
+    let owned;
+    let norm = match normalized {
+        Some(n) => n,
+        None => {
+            owned = super::normalize(answer);
+            &owned
+        }
+    };
+    (script, Some(words_fit(language, norm.split(' '))))
+}
+
+/// [`answer_language_counted`] for an answer already cut into tokens (its letters are
+/// [`Tokens::letters`]).
+pub fn answer_language_of(tokens: &Tokens, language: &str) -> (Option<AnswerScript>, Option<bool>) {
+    let letters = tokens.letters();
+    let (script, mainly) = script_fits(letters, language);
+    match mainly {
+        Some(true) if needs_words(language) => (
+            script,
+            Some(words_fit(
+                language,
+                (0..tokens.len()).map(|i| tokens.get(i)),
+            )),
+        ),
+        _ => (script, mainly),
+    }
+}
+
+/// The dominant script of letters, and whether they are mainly in the script of `language`
+/// (None for a language other than the twelve).
+fn script_fits(letters: &Letters, language: &str) -> (Option<AnswerScript>, Option<bool>) {
     let dominant = letters.dominant();
     let script = dominant.map(|(s, share)| AnswerScript {
         script: s.into(),
@@ -185,21 +221,18 @@ pub fn answer_language_counted(
         Some((_, share)) if share <= MIN_SHARE => letters.share(known.script) >= MIN_SHARE,
         _ => false,
     };
-    if !mainly {
-        return (script, Some(false));
-    }
-    let needs_words = matches!(language, "en" | "hi-Latn" | "hi" | "mr");
-    if !needs_words {
-        return (script, Some(true));
-    }
-    let owned;
-    let norm = match normalized {
-        Some(n) => n,
-        None => {
-            owned = super::normalize(answer);
-            &owned
-        }
-    };
+    (script, Some(mainly))
+}
+
+/// Whether the asked language needs function words to be told apart from another one of its
+/// script.
+fn needs_words(language: &str) -> bool {
+    matches!(language, "en" | "hi-Latn" | "hi" | "mr")
+}
+
+/// Whether the function words of the answer's `words` fit the asked language (for the
+/// languages that share a script).
+fn words_fit<'a>(language: &str, words: impl Iterator<Item = &'a str>) -> bool {
     let [hinglish, english, hindi, marathi] = word_sets();
     // Both lists of the pair are counted in one pass over the words; function words are short,
     // so longer words are passed over without hashing.
@@ -209,14 +242,14 @@ pub fn answer_language_counted(
     };
     let longest = word_len_limit();
     let (mut a, mut b) = (0usize, 0usize);
-    for t in norm.split(' ') {
+    for t in words {
         if t.len() > longest {
             continue;
         }
         a += usize::from(first.contains(t));
         b += usize::from(second.contains(t));
     }
-    let ok = match language {
+    match language {
         "en" | "hi-Latn" => {
             let is_hinglish = a > b;
             (language == "hi-Latn") == is_hinglish
@@ -225,8 +258,7 @@ pub fn answer_language_counted(
             let (asked, other) = if language == "hi" { (a, b) } else { (b, a) };
             !(other >= 3 && other > 2 * asked)
         }
-    };
-    (script, Some(ok))
+    }
 }
 
 #[cfg(test)]

@@ -284,7 +284,19 @@ impl Tokens {
         let analysis = analyze_into(piece, &mut buf);
         self.letters.add_after_break(&analysis.letters);
         let first = self.spans.len();
-        for tok in buf.split(' ').filter(|t| !t.is_empty()) {
+        let bytes = buf.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            // Tokens are short: a plain loop finds the next space sooner than a call would.
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| b == b' ')
+                .map_or(bytes.len(), |k| at + k);
+            let tok = &buf[at..end];
+            at = end + 1;
+            if tok.is_empty() {
+                continue;
+            }
             if !self.text.is_empty() {
                 self.text.push(' ');
             }
@@ -304,36 +316,52 @@ impl Tokens {
         self.buf = buf;
     }
 
-    /// Token `i`'s byte range in the answer as given, when its piece has as many words as
-    /// tokens (`u32::MAX` twice otherwise).
-    fn raw_span(&self, i: usize) -> (u32, u32) {
-        const NONE: (u32, u32) = (u32::MAX, u32::MAX);
+    /// The piece holding token `i`: its byte range in the answer as given, its first token and
+    /// its number of tokens.
+    fn piece_of(&self, i: usize) -> Option<(usize, usize, usize, usize)> {
         let p = self.pieces.partition_point(|&(_, _, f)| f as usize <= i);
-        let Some(&(from, to, first)) = p.checked_sub(1).and_then(|p| self.pieces.get(p)) else {
-            return NONE;
-        };
+        let &(from, to, first) = self.pieces.get(p.checked_sub(1)?)?;
         let tokens = match self.pieces.get(p) {
             Some(&(_, _, next)) => (next - first) as usize,
             None => self.spans.len() - first as usize,
         };
-        let k = i - first as usize;
+        Some((from as usize, to as usize, first as usize, tokens))
+    }
+
+    /// The byte ranges in the answer as given of words `ka` and `kb` of a piece, when the piece
+    /// has exactly `tokens` words (`u32::MAX` twice for a word otherwise).
+    fn piece_words(
+        &self,
+        from: usize,
+        to: usize,
+        tokens: usize,
+        ka: usize,
+        kb: usize,
+    ) -> [Span; 2] {
+        const NONE: Span = (u32::MAX, u32::MAX);
+        let Some(piece) = self.raw.get(from..to) else {
+            return [NONE; 2];
+        };
+        let mut found = [NONE; 2];
+        let mut words = 0;
+        let mut word_start = None;
+        let mut close = |words: usize, start: usize, end: usize| {
+            let span = ((from + start) as u32, (from + end) as u32);
+            if words == ka {
+                found[0] = span;
+            }
+            if words == kb {
+                found[1] = span;
+            }
+        };
         // The piece's words as written: runs of word characters (joiners stay inside a word,
         // as normalisation removes them).
-        let (from, to) = (from as usize, to as usize);
-        let Some(piece) = self.raw.get(from..to) else {
-            return NONE;
-        };
-        let mut words = 0;
-        let mut found = NONE;
-        let mut word_start = None;
         for (j, c) in piece.char_indices() {
             let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
             match (inside, word_start) {
                 (true, None) => word_start = Some(j),
                 (false, Some(w)) => {
-                    if words == k {
-                        found = ((from + w) as u32, (from + j) as u32);
-                    }
+                    close(words, w, j);
                     words += 1;
                     word_start = None;
                 }
@@ -341,16 +369,32 @@ impl Tokens {
             }
         }
         if let Some(w) = word_start {
-            if words == k {
-                found = ((from + w) as u32, to as u32);
-            }
+            close(words, w, piece.len());
             words += 1;
         }
         if words == tokens {
             found
         } else {
-            NONE
+            [NONE; 2]
         }
+    }
+
+    /// Where token `a` starts and token `b` ends in the answer as given, each `u32::MAX` when its
+    /// piece does not map word for word onto the answer.
+    fn raw_range(&self, a: usize, b: usize) -> (u32, u32) {
+        let (Some(pa), Some(pb)) = (self.piece_of(a), self.piece_of(b)) else {
+            return (u32::MAX, u32::MAX);
+        };
+        if pa == pb {
+            let (from, to, first, tokens) = pa;
+            let [x, y] = self.piece_words(from, to, tokens, a - first, b - first);
+            return (x.0, y.1);
+        }
+        let (from, to, first, tokens) = pa;
+        let [x, _] = self.piece_words(from, to, tokens, a - first, a - first);
+        let (from, to, first, tokens) = pb;
+        let [_, y] = self.piece_words(from, to, tokens, b - first, b - first);
+        (x.0, y.1)
     }
 
     /// Number of tokens.
@@ -382,7 +426,7 @@ impl Tokens {
         if a > 0 {
             out.push('…');
         }
-        let (ra, rb) = (self.raw_span(a).0, self.raw_span(b).1);
+        let (ra, rb) = self.raw_range(a, b);
         if ra != u32::MAX && rb != u32::MAX && ra <= rb {
             // As written, with line breaks and runs of spaces as one space.
             let mut space = false;

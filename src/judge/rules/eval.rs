@@ -27,7 +27,14 @@ impl CompiledRubric {
             }
             let span = (t, t);
             if let Some(r) = self.rejected(span, *affirmed, s) {
-                why.get_or_insert(format!("{} at \"{}\": {r}", fmt_num(v), ctx(s, span)));
+                if why.is_none() {
+                    why = Some(format!(
+                        "{} at \"{}\": {}",
+                        fmt_num(v),
+                        ctx(s, span),
+                        r.describe(s)
+                    ));
+                }
                 continue;
             }
             if !near.is_empty() {
@@ -50,7 +57,10 @@ impl CompiledRubric {
                     })
                 });
                 if !close_by {
-                    why.get_or_insert(format!(
+                    if why.is_some() {
+                        continue;
+                    }
+                    why = Some(format!(
                         "{} at \"{}\" is not within {within} words of {}",
                         fmt_num(v),
                         ctx(s, span),
@@ -184,9 +194,10 @@ impl CompiledRubric {
                             Some(r) => {
                                 rejected.get_or_insert_with(|| {
                                     format!(
-                                        "\"{}\" at \"{}\" not counted: {r}",
+                                        "\"{}\" at \"{}\" not counted: {}",
                                         self.phrases[p],
-                                        ctx(s, o)
+                                        ctx(s, o),
+                                        r.describe(s)
                                     )
                                 });
                             }

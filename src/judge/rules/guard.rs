@@ -102,11 +102,12 @@ impl CompiledRubric {
         }
     }
 
-    /// Why an occurrence does not count, if it does not.
-    pub(super) fn rejected(&self, span: Span, affirmed: bool, s: &Scratch) -> Option<String> {
+    /// Why an occurrence does not count, if it does not (worded only when an explanation
+    /// needs it).
+    pub(super) fn rejected(&self, span: Span, affirmed: bool, s: &Scratch) -> Option<Rejection> {
         let (a, b) = (span.0 as usize, span.1 as usize);
         if s.echoed[a..=b].iter().all(|&e| e) {
-            return Some("only inside words repeated from the prompt".into());
+            return Some(Rejection::Echo);
         }
         if !affirmed {
             return None;
@@ -118,7 +119,7 @@ impl CompiledRubric {
             .copied()
             .unwrap_or(false)
         {
-            return Some("only asked about, in a question".into());
+            return Some(Rejection::Question);
         }
         for h in &s.hits {
             if h.last >= a && h.first <= b {
@@ -141,12 +142,33 @@ impl CompiledRubric {
                 Reach::After => !before && same_clause,
             };
             if reaches {
-                return Some(format!(
-                    "negated by \"{}\"",
-                    toks.excerpt(h.first, h.last, 0)
-                ));
+                return Some(Rejection::Negated(h.first, h.last));
             }
         }
         None
+    }
+}
+
+/// Why an occurrence does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rejection {
+    /// It lies inside words repeated from the prompt.
+    Echo,
+    /// It is in a question.
+    Question,
+    /// A marker (its first and last token) negates it.
+    Negated(usize, usize),
+}
+
+impl Rejection {
+    /// The reason in words, as explanations give it.
+    pub(super) fn describe(self, s: &Scratch) -> String {
+        match self {
+            Rejection::Echo => "only inside words repeated from the prompt".into(),
+            Rejection::Question => "only asked about, in a question".into(),
+            Rejection::Negated(first, last) => {
+                format!("negated by \"{}\"", s.toks.excerpt(first, last, 0))
+            }
+        }
     }
 }

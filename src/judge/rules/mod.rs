@@ -98,10 +98,9 @@ impl Scratch {
         &self.toks.text
     }
 
-    /// The letters per script (counted while normalising) and the normalised text of `answer`,
-    /// when it is the answer judged last.
-    pub fn analysed(&self, answer: &str) -> Option<(&text::Letters, &str)> {
-        (self.toks.raw() == answer).then(|| (self.toks.letters(), self.toks.text.as_str()))
+    /// The tokens of `answer` (with its letters per script), when it is the answer judged last.
+    pub fn analysed(&self, answer: &str) -> Option<&Tokens> {
+        (self.toks.raw() == answer).then_some(&self.toks)
     }
 
     /// The explanation of every criterion of the answer judged last, in rubric order (empty
@@ -212,20 +211,19 @@ impl CompiledRubric {
         mut emit: impl FnMut(usize, Option<bool>, &str),
     ) {
         self.prepare(answer, scratch);
+        // The explanation buffers of the previous answer are reused.
         let mut whys = std::mem::take(&mut scratch.explanations);
-        whys.clear();
-        for (i, c) in self.checks.iter().enumerate() {
+        whys.resize_with(self.checks.len(), String::new);
+        for why in whys.iter_mut() {
+            why.clear();
+        }
+        for (i, (c, why)) in self.checks.iter().zip(whys.iter_mut()).enumerate() {
             match c {
                 Some(c) => {
-                    let mut why = String::new();
-                    let met = self.eval(c, scratch, &mut why);
-                    emit(i, Some(met), &why);
-                    whys.push(why);
+                    let met = self.eval(c, scratch, why);
+                    emit(i, Some(met), why);
                 }
-                None => {
-                    emit(i, None, "");
-                    whys.push(String::new());
-                }
+                None => emit(i, None, ""),
             }
         }
         scratch.explanations = whys;
