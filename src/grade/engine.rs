@@ -214,7 +214,9 @@ pub fn grade_files(
                             in_language,
                         };
                         let (score, _, _, complete) = line.score();
-                        let text = serde_json::to_string(&line).map_err(|e| {
+                        let mut bytes = Vec::new();
+                        line.write_json(&mut bytes);
+                        let text = String::from_utf8(bytes).map_err(|e| {
                             Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
                         })?;
                         Ok(Some(Judged {

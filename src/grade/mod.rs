@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 mod engine;
 pub mod human;
+mod line;
 mod recorded;
 
 pub use crate::judge::JudgeUsage;
@@ -506,9 +507,40 @@ mod tests {
                 answer_script,
                 in_language,
             };
+            let want = serde_json::to_string(&owned).unwrap();
+            assert_eq!(serde_json::to_string(&line).unwrap(), want, "{answer}");
+            let mut hand = b"kept".to_vec();
+            line.write_json(&mut hand);
             assert_eq!(
-                serde_json::to_string(&line).unwrap(),
-                serde_json::to_string(&owned).unwrap(),
+                hand.strip_prefix(b"kept").unwrap(),
+                want.as_bytes(),
+                "{answer}"
+            );
+            // Strings that need escaping, a failed verdict, a line without answer language.
+            let mut odd = owned.clone();
+            odd.model = "m \"q\"\n\u{1}\\ é\u{7f}".into();
+            odd.criteria[0].met = None;
+            odd.complete = false;
+            odd.answer_script = None;
+            odd.in_language = None;
+            odd.criteria[1].explanation = Some("at \"x\"\t\u{0}".into());
+            let mut odd_codes = codes.clone();
+            odd_codes[0] = code::NULL;
+            let mut odd_whys = whys.clone();
+            odd_whys[1] = "at \"x\"\t\u{0}".into();
+            let odd_line = RuleGradeLine {
+                model: &odd.model,
+                codes: &odd_codes,
+                explanations: &odd_whys,
+                answer_script: None,
+                in_language: None,
+                ..line
+            };
+            let mut hand = Vec::new();
+            odd_line.write_json(&mut hand);
+            assert_eq!(
+                String::from_utf8(hand).unwrap(),
+                serde_json::to_string(&odd_line).unwrap(),
                 "{answer}"
             );
         }

@@ -21,7 +21,7 @@ pub use filter::TokenFilter;
 pub use normalize::{is_word_char, normalize, normalize_into};
 pub(crate) use numbers::next_digit;
 pub use numbers::{numbers, numbers_iter, Numbers};
-pub use pass::{analyze_into, Analysis, Letters};
+pub use pass::{analyze_into, analyze_words_into, Analysis, Letters};
 pub use phrases::{PhraseError, PhraseSet};
 pub use script::{dominant_script, script_share, Script};
 pub use tokens::{PhraseIndex, Span, Tokens};

@@ -14,7 +14,7 @@ type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 use super::filter::TokenFilter;
 use super::negation::Markers;
 use super::normalize::{is_word_char, normalize_into};
-use super::pass::{analyze_into, Letters};
+use super::pass::{analyze_words_into, Letters};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
 fn ends_sentence(c: char) -> bool {
@@ -145,6 +145,8 @@ pub struct Tokens {
     /// Sentences that end in a question mark, by sentence number.
     pub questions: Vec<bool>,
     buf: String,
+    /// Offsets of the spaces in `buf`.
+    spaces_buf: Vec<u32>,
     current_period: u32,
     /// The answer as given, and its pieces (cut at punctuation): byte range in it and first
     /// token. A token maps back to a word of the answer when its piece has as many words as
@@ -279,20 +281,21 @@ impl Tokens {
             return;
         }
         let mut buf = std::mem::take(&mut self.buf);
+        let mut spaces = std::mem::take(&mut self.spaces_buf);
         // Pieces are cut at punctuation, never at a letter, so their letters add up to the
         // answer's.
-        let analysis = analyze_into(piece, &mut buf);
+        let analysis = analyze_words_into(piece, &mut buf, &mut spaces);
         self.letters.add_after_break(&analysis.letters);
         let first = self.spans.len();
-        let bytes = buf.as_bytes();
         let mut at = 0;
-        while at < bytes.len() {
-            // Tokens are short: a plain loop finds the next space sooner than a call would.
-            let end = bytes[at..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(bytes.len(), |k| at + k);
-            let tok = &buf[at..end];
+        for end in spaces
+            .iter()
+            .map(|&e| e as usize)
+            .chain(std::iter::once(buf.len()))
+        {
+            let Some(tok) = buf.get(at..end) else {
+                break;
+            };
             at = end + 1;
             if tok.is_empty() {
                 continue;
@@ -310,6 +313,7 @@ impl Tokens {
                 self.new_sentence(sentence, clause);
             }
         }
+        self.spaces_buf = spaces;
         if self.spans.len() > first {
             self.pieces.push((from as u32, to as u32, first as u32));
         }

@@ -41,12 +41,32 @@ pub struct Analysis {
 /// [`normalize_into`](super::normalize_into)) and, in the same pass, counts the letters of `s` per
 /// script and the words of the result.
 pub fn analyze_into(s: &str, out: &mut String) -> Analysis {
+    analyze(s, out, None).0
+}
+
+/// [`analyze_into`], also giving the byte offset in `out` of every space between two words
+/// (`spaces` is cleared first), so that the caller can cut the words without searching for them.
+pub fn analyze_words_into(s: &str, out: &mut String, spaces: &mut Vec<u32>) -> Analysis {
+    spaces.clear();
+    let (analysis, full) = analyze(s, out, Some(&mut *spaces));
+    if full {
+        // The full path wrote the text: its spaces are found afresh.
+        spaces.clear();
+        spaces.extend(memchr::memchr_iter(b' ', out.as_bytes()).map(|i| i as u32));
+    }
+    analysis
+}
+
+/// The analysis, and whether the full path wrote the text (the spaces recorded are then not
+/// those of `out`).
+fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysis, bool) {
     out.clear();
     out.reserve(s.len());
     let table = pass_table();
     let mut letters = Letters::default();
     let mut last = NO_SCRIPT;
     let mut p = Pass::new(out);
+    p.space_offsets = spaces;
     let bytes = s.as_bytes();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -132,13 +152,16 @@ pub fn analyze_into(s: &str, out: &mut String) -> Analysis {
         } else {
             1 + memchr::memchr_iter(b' ', out.as_bytes()).count()
         };
-        return Analysis {
-            letters: Letters::of(s),
-            words,
-        };
+        return (
+            Analysis {
+                letters: Letters::of(s),
+                words,
+            },
+            true,
+        );
     }
     let words = p.finish();
-    Analysis { letters, words }
+    (Analysis { letters, words }, false)
 }
 
 /// "No script" in the script codes of the letter counts (a code is `Script as u8`).

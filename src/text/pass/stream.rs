@@ -29,6 +29,8 @@ pub(super) struct Pass<'a> {
     pub(super) prev: char,
     /// The quick check did not say "yes": the caller takes the full path.
     pub(super) failed: bool,
+    /// Where the byte offset of every space written goes, when the caller wants them.
+    pub(super) space_offsets: Option<&'a mut Vec<u32>>,
 }
 
 impl<'a> Pass<'a> {
@@ -44,7 +46,18 @@ impl<'a> Pass<'a> {
             last_ccc: 0,
             prev: '\0',
             failed: false,
+            space_offsets: None,
         }
+    }
+
+    /// Writes the space between two words.
+    #[inline(always)]
+    fn space(&mut self) {
+        if let Some(v) = self.space_offsets.as_deref_mut() {
+            v.push(self.out.len() as u32);
+        }
+        self.out.push(' ');
+        self.spaces += 1;
     }
 
     /// Words of the output.
@@ -61,8 +74,7 @@ impl<'a> Pass<'a> {
     pub(super) fn push(&mut self, c: char) {
         if self.pending_space {
             if !self.out.is_empty() {
-                self.out.push(' ');
-                self.spaces += 1;
+                self.space();
             }
             self.pending_space = false;
         }
@@ -128,8 +140,7 @@ impl<'a> Pass<'a> {
         }
         if self.pending_space {
             if !self.out.is_empty() {
-                self.out.push(' ');
-                self.spaces += 1;
+                self.space();
             }
             self.pending_space = false;
         }
@@ -188,8 +199,7 @@ impl<'a> Pass<'a> {
                 }
                 if self.pending_space {
                     if !self.out.is_empty() {
-                        self.out.push(' ');
-                        self.spaces += 1;
+                        self.space();
                     }
                     self.pending_space = false;
                 }

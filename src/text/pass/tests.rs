@@ -16,6 +16,19 @@ fn check(s: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.letters.counts, counts, "input {:?}", s);
     prop_assert_eq!(a.letters.total, total, "input {:?}", s);
     prop_assert_eq!(Letters::of(s), a.letters, "input {:?}", s);
+    // With the spaces recorded: the same text and analysis, and every space of the text.
+    let mut again = String::from("stale");
+    let mut spaces = vec![7, 7];
+    let b = analyze_words_into(s, &mut again, &mut spaces);
+    prop_assert_eq!(&again, &want, "input {:?}", s);
+    prop_assert_eq!(b, a, "input {:?}", s);
+    let found: Vec<u32> = want
+        .bytes()
+        .enumerate()
+        .filter(|&(_, c)| c == b' ')
+        .map(|(i, _)| i as u32)
+        .collect();
+    prop_assert_eq!(spaces, found, "input {:?}", s);
     Ok(())
 }
 
