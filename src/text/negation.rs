@@ -392,6 +392,14 @@ pub const UNDOING: &[&str] = &[
     "మాత్రమే",
 ];
 
+/// The last two bytes of a text, if it has two.
+fn last_two(s: &str) -> Option<u16> {
+    match s.as_bytes() {
+        [.., a, b] => Some(u16::from(*a) << 8 | u16::from(*b)),
+        _ => None,
+    }
+}
+
 /// A marker found in an answer: the tokens it covers and how it reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -410,6 +418,8 @@ pub struct Markers {
     suffixes: Vec<String>,
     /// Last byte of every suffix, so most words are ruled out with one comparison.
     suffix_last: Vec<u8>,
+    /// Last two bytes of every suffix (every suffix has at least two), sorted.
+    suffix_last2: Vec<u16>,
     splitters: HashSet<String, FxBuild>,
     splitter_filter: TokenFilter<64>,
     undoing: HashSet<String, FxBuild>,
@@ -448,6 +458,13 @@ impl Markers {
                 suffixes.iter().filter_map(|s| s.bytes().last()).collect();
             suffix_last.sort_unstable();
             suffix_last.dedup();
+            let mut suffix_last2: Vec<u16> = suffixes.iter().filter_map(|s| last_two(s)).collect();
+            if suffix_last2.len() < suffixes.len() {
+                // A one-byte suffix: the two-byte test would rule out words it ends.
+                suffix_last2.clear();
+            }
+            suffix_last2.sort_unstable();
+            suffix_last2.dedup();
             let splitters: HashSet<String, FxBuild> = SPLITTERS
                 .iter()
                 .flat_map(|(_, l)| l.iter())
@@ -467,11 +484,20 @@ impl Markers {
                 first_filter,
                 suffixes,
                 suffix_last,
+                suffix_last2,
                 splitters,
                 splitter_filter,
                 undoing,
             }
         })
+    }
+
+    /// Whether a token's last two bytes are those of a suffix (always, when some suffix is
+    /// shorter than two bytes).
+    #[inline]
+    fn ends_like_a_suffix(&self, t: &str) -> bool {
+        self.suffix_last2.is_empty()
+            || last_two(t).is_some_and(|k| self.suffix_last2.binary_search(&k).is_ok())
     }
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
@@ -509,6 +535,7 @@ impl Markers {
                 && t.bytes()
                     .last()
                     .is_some_and(|b| self.suffix_last.binary_search(&b).is_ok())
+                && self.ends_like_a_suffix(t)
                 && self
                     .suffixes
                     .iter()

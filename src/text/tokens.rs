@@ -85,11 +85,13 @@ fn is_virama(c: char) -> bool {
     )
 }
 
-/// ASCII bytes that may end a sentence or a clause ([`ends_sentence`], [`ends_clause`]).
-const ASCII_BREAK: [bool; 128] = {
-    let mut t = [false; 128];
+/// Bytes at which a character that ends a sentence or a clause ([`ends_sentence`],
+/// [`ends_clause`]) may be: ASCII punctuation, the lead bytes of – — “ ” ، 、 and the second
+/// byte of । ॥.
+const MAY_BREAK: [bool; 256] = {
+    let mut t = [false; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         t[b] = matches!(
             b as u8,
             b'.' | b'!'
@@ -104,21 +106,15 @@ const ASCII_BREAK: [bool; 128] = {
                 | b'['
                 | b']'
                 | b'"'
+                | 0xA5
+                | 0xD8
+                | 0xE2
+                | 0xE3
         );
         b += 1;
     }
     t
 };
-
-/// Length of the UTF-8 sequence that `lead` starts.
-#[inline(always)]
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xF0.. => 4,
-        0xE0.. => 3,
-        _ => 2,
-    }
-}
 
 /// Clause ends inside a sentence: commas, colons, dashes and brackets.
 fn ends_clause(c: char) -> bool {
@@ -192,36 +188,38 @@ impl Tokens {
         let bytes = raw.as_bytes();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
-            // Only ASCII punctuation and a few characters led by these bytes end a sentence or
-            // a clause; every other character is stepped over by its length.
-            let c = if b < 0x80 {
-                if !ASCII_BREAK[b as usize] {
-                    i += 1;
-                    continue;
+            // Only ASCII punctuation and a few other characters end a sentence or a clause:
+            // bytes that cannot belong to one are passed over one by one, without decoding.
+            if !MAY_BREAK[b as usize] {
+                i += 1;
+                continue;
+            }
+            let c = match b {
+                0..=0x7F => char::from(b),
+                // The second byte of । and ॥ (E0 A5 A4, E0 A5 A5); E0 is always a lead byte.
+                0xA5 => {
+                    let danda = i > 0
+                        && bytes[i - 1] == 0xE0
+                        && matches!(bytes.get(i + 1), Some(0xA4 | 0xA5));
+                    if !danda {
+                        i += 1;
+                        continue;
+                    }
+                    i -= 1;
+                    match raw.get(i..).and_then(|r| r.chars().next()) {
+                        Some(c) => c,
+                        None => break,
+                    }
                 }
-                char::from(b)
-            } else {
-                let len = utf8_len(b);
-                let tail = (
-                    bytes.get(i + 1).copied().unwrap_or(0),
-                    bytes.get(i + 2).copied().unwrap_or(0),
-                );
-                // । ॥ (E0 A5 A4/A5), – — “ ” (E2 80 93/94/9C/9D), ، (D8 8C), 、 (E3 80 81).
-                let candidate = match b {
-                    0xE0 => matches!(tail, (0xA5, 0xA4 | 0xA5)),
-                    0xE2 => matches!(tail, (0x80, 0x93 | 0x94 | 0x9C | 0x9D)),
-                    0xD8 => tail.0 == 0x8C,
-                    0xE3 => tail == (0x80, 0x81),
-                    _ => false,
-                };
-                if !candidate {
-                    i += len;
-                    continue;
-                }
-                match raw.get(i..).and_then(|r| r.chars().next()) {
-                    Some(c) => c,
+                // Lead bytes of – — “ ” (E2), ، (D8) and 、 (E3).
+                _ => match raw.get(i..).and_then(|r| r.chars().next()) {
+                    Some(c) if ends_sentence(c) || ends_clause(c) => c,
+                    Some(c) => {
+                        i += c.len_utf8();
+                        continue;
+                    }
                     None => break,
-                }
+                },
             };
             let (sentence_end, clause_end) = if ends_sentence(c) || ends_clause(c) {
                 // Only a '.' or ',' between two digits belongs to a number.
@@ -633,6 +631,23 @@ mod tests {
         let t = toks("3.5 and 1,000 घोड़े, २४ चाके");
         assert_eq!(t.clause[0], t.clause[2]);
         assert_ne!(t.clause[2], t.clause[4]);
+    }
+
+    #[test]
+    fn every_break_character_cuts_and_look_alike_bytes_do_not() {
+        for c in [
+            '।', '॥', '—', '–', '“', '”', '،', '、', '|', ';', ':', '(', ']',
+        ] {
+            let t = toks(&format!("ab{c}cd"));
+            assert_eq!(t.len(), 2, "{c}");
+            assert_ne!(t.clause[0], t.clause[1], "{c}");
+        }
+        // थ (E0 A4 A5) and ी (E0 A5 80) share bytes with the danda (E0 A5 A4); ‘ (E2 80 98)
+        // and € (E2 82 AC) share the lead byte of the dashes.
+        for text in ["तथी कथा", "थीथी ‘x’ €5", "ॡॢ ॣ"] {
+            let t = toks(text);
+            assert!(t.clause.iter().all(|&c| c == 0), "{text}: {:?}", t.clause);
+        }
     }
 
     #[test]

@@ -59,6 +59,23 @@ impl CompiledRubric {
         (k, n)
     }
 
+    /// Whether the answer has [`ECHO_RUN`] words in a row that may be words of the prompt (if
+    /// not, no run of its words is one of the prompt's).
+    fn may_echo(&self, s: &Scratch) -> bool {
+        let mut run = 0;
+        for i in 0..s.toks.len() {
+            if self.prompt_words.may_contain(s.toks.get(i)) {
+                run += 1;
+                if run >= ECHO_RUN {
+                    return true;
+                }
+            } else {
+                run = 0;
+            }
+        }
+        false
+    }
+
     /// Tokens, phrase occurrences, numbers, markers, echoes and the keyword-list verdict.
     pub(super) fn prepare(&self, answer: &str, s: &mut Scratch) {
         s.toks.fill(answer);
@@ -71,7 +88,7 @@ impl CompiledRubric {
         }
         s.echoed.clear();
         s.echoed.resize(n, false);
-        if !self.prompt_runs.is_empty() && n >= ECHO_RUN {
+        if !self.prompt_runs.is_empty() && n >= ECHO_RUN && self.may_echo(s) {
             s.hashes.clear();
             s.hashes.extend((0..n).map(|i| token_hash(s.toks.get(i))));
             for start in 0..=n - ECHO_RUN {

@@ -34,7 +34,7 @@ use std::collections::HashSet;
 
 use crate::dataset::{Dataset, Question};
 use crate::text::negation::Hit;
-use crate::text::{self, PhraseIndex, Span, Tokens};
+use crate::text::{self, PhraseIndex, Span, TokenFilter, Tokens};
 
 use super::Verdict;
 use compile::{run_hash, token_hash, Compiled, Compiler};
@@ -84,6 +84,9 @@ pub struct CompiledRubric {
     needs_negation: bool,
     /// Hashes of every run of [`ECHO_RUN`] prompt words.
     prompt_runs: HashSet<u64, FxBuild>,
+    /// The prompt's words, for passing over answers without a run of words that may be
+    /// copied from it.
+    prompt_words: TokenFilter<16>,
     min_words: u32,
     /// Whether the keyword-share rule applies: not when the ideal answer itself is mostly the
     /// rubric's words (a one-line answer to a short question).
@@ -155,6 +158,10 @@ impl CompiledRubric {
         let mut toks = Tokens::default();
         toks.fill(&q.prompt.text());
         let hashes: Vec<u64> = (0..toks.len()).map(|i| token_hash(toks.get(i))).collect();
+        let mut prompt_words = TokenFilter::default();
+        for i in 0..toks.len() {
+            prompt_words.insert(toks.get(i));
+        }
         for w in hashes.windows(ECHO_RUN) {
             prompt_runs.insert(run_hash(w));
         }
@@ -165,6 +172,7 @@ impl CompiledRubric {
             numbers,
             needs_negation,
             prompt_runs,
+            prompt_words,
             min_words: q.min_words.unwrap_or_else(|| default_min_words(q)),
             keyword_rule: true,
         };
