@@ -253,8 +253,13 @@ impl JsonlWriter {
 
     /// Writes text that is already whole lines, each ending in a newline.
     pub fn write_raw(&mut self, lines: &str) -> Result<()> {
+        self.write_raw_bytes(lines.as_bytes())
+    }
+
+    /// [`write_raw`](Self::write_raw) for lines held as bytes (UTF-8).
+    pub fn write_raw_bytes(&mut self, lines: &[u8]) -> Result<()> {
         self.file
-            .write_all(lines.as_bytes())
+            .write_all(lines)
             .map_err(|e| Error::io(&self.path, e))
     }
 

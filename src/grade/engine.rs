@@ -1,7 +1,6 @@
 //! The parallel grading engine: answer files judged offline, streaming.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::{code, GradeSink, Item, Outcome, Progress, RuleGradeLine};
 use crate::answers::{AnswerFiles, Located};
@@ -28,7 +27,8 @@ struct GradedLine {
     codes: Vec<u8>,
     score: Option<f64>,
     complete: bool,
-    line: String,
+    /// The grade line as UTF-8 (written by [`RuleGradeLine::write_json`]).
+    line: Vec<u8>,
     in_language: Option<bool>,
 }
 
@@ -57,11 +57,11 @@ pub fn grade_files(
     let paths = files.paths.clone();
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
     let (jtx, jrx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(2);
-    let (wtx, wrx) = crossbeam_channel::bounded::<String>(2);
+    let (wtx, wrx) = crossbeam_channel::bounded::<Vec<u8>>(2);
     // Emptied buffers travel back for reuse: a batch's buffers are megabytes, and allocating
     // them afresh each time makes the allocator return pages to the system and fault them in
     // again (a sixth of single-core time, measured).
-    let (spare_chunk_tx, spare_chunk_rx) = crossbeam_channel::bounded::<String>(4);
+    let (spare_chunk_tx, spare_chunk_rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
     let (spare_vec_tx, spare_vec_rx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(4);
     std::thread::scope(|scope| -> Result<Outcome> {
         let reader = scope.spawn(move || loop {
@@ -73,7 +73,7 @@ pub fn grade_files(
         });
         let writer = scope.spawn(move || -> Result<()> {
             for mut chunk in wrx.iter() {
-                sink.write_chunk(&chunk)?;
+                sink.write_chunk_bytes(&chunk)?;
                 chunk.clear();
                 let _ = spare_chunk_tx.try_send(chunk);
             }
@@ -123,8 +123,8 @@ pub fn grade_files(
                     first_line.insert(key, (loc.file, loc.line));
                     match g {
                         Some(GradedLine { codes, score, complete, line, in_language }) => {
-                            chunk.push_str(&line);
-                            chunk.push('\n');
+                            chunk.extend_from_slice(&line);
+                            chunk.push(b'\n');
                             out.records.push_codes(
                                 Item {
                                     model: m,
@@ -214,11 +214,8 @@ pub fn grade_files(
                             in_language,
                         };
                         let (score, _, _, complete) = line.score();
-                        let mut bytes = Vec::new();
-                        line.write_json(&mut bytes);
-                        let text = String::from_utf8(bytes).map_err(|e| {
-                            Diagnostic::error(Path::new("grades.jsonl"), None, None, e.to_string())
-                        })?;
+                        let mut text = Vec::new();
+                        line.write_json(&mut text);
                         Ok(Some(Judged {
                             loc,
                             question: qi,

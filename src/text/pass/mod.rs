@@ -76,20 +76,19 @@ fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysi
                 p.begin_ascii_word(b);
                 let mut end = i;
                 let mut alpha = 0;
-                let mut last_byte = b;
                 while let Some(&c) = bytes.get(end) {
-                    let lower = c | 0x20;
-                    if lower.wrapping_sub(b'a') < 26 {
+                    if c.is_ascii_alphabetic() {
                         alpha += 1;
-                        p.out.push(char::from(lower));
-                    } else if c.wrapping_sub(b'0') < 10 {
-                        p.out.push(char::from(c));
-                    } else {
+                    } else if !c.is_ascii_digit() {
                         break;
                     }
-                    last_byte = c;
                     end += 1;
                 }
+                let last_byte = bytes[end - 1];
+                // Copied whole, then lower-cased in place (digits stay as they are).
+                let at = p.out.len();
+                p.out.push_str(s.get(i..end).unwrap_or_default());
+                p.out[at..].make_ascii_lowercase();
                 letters.counts[Script::Latn as usize] += alpha;
                 letters.total += alpha;
                 last = if last_byte.is_ascii_alphabetic() {
