@@ -285,30 +285,59 @@ impl Tokens {
         let analysis = analyze_words_into(piece, &mut buf, &mut spaces);
         self.letters.add_after_break(&analysis.letters);
         let first = self.spans.len();
-        let mut at = 0;
-        for end in spaces
-            .iter()
-            .map(|&e| e as usize)
-            .chain(std::iter::once(buf.len()))
-        {
-            let Some(tok) = buf.get(at..end) else {
-                break;
-            };
-            at = end + 1;
-            if tok.is_empty() {
-                continue;
-            }
+        // Single spaces between non-empty tokens (as the pass writes them): the piece is copied
+        // whole and its tokens are cut at the recorded spaces.
+        let well_spaced = !buf.is_empty()
+            && spaces.first().is_none_or(|&s| s > 0)
+            && spaces.last().is_none_or(|&s| (s as usize) + 1 < buf.len())
+            && spaces.windows(2).all(|w| w[1] > w[0] + 1);
+        if well_spaced {
             if !self.text.is_empty() {
                 self.text.push(' ');
             }
-            let s = self.text.len() as u32;
-            self.text.push_str(tok);
-            self.spans.push((s, self.text.len() as u32));
-            self.sentence.push(*sentence);
-            self.period.push(self.current_period);
-            self.clause.push(*clause);
-            if markers.is_splitter(tok) {
-                self.new_sentence(sentence, clause);
+            let base = self.text.len() as u32;
+            self.text.push_str(&buf);
+            let mut at = 0u32;
+            for end in spaces
+                .iter()
+                .copied()
+                .chain(std::iter::once(buf.len() as u32))
+            {
+                self.spans.push((base + at, base + end));
+                self.sentence.push(*sentence);
+                self.period.push(self.current_period);
+                self.clause.push(*clause);
+                if markers.is_splitter(buf.get(at as usize..end as usize).unwrap_or_default()) {
+                    self.new_sentence(sentence, clause);
+                }
+                at = end + 1;
+            }
+        } else {
+            let mut at = 0;
+            for end in spaces
+                .iter()
+                .map(|&e| e as usize)
+                .chain(std::iter::once(buf.len()))
+            {
+                let Some(tok) = buf.get(at..end) else {
+                    break;
+                };
+                at = end + 1;
+                if tok.is_empty() {
+                    continue;
+                }
+                if !self.text.is_empty() {
+                    self.text.push(' ');
+                }
+                let s = self.text.len() as u32;
+                self.text.push_str(tok);
+                self.spans.push((s, self.text.len() as u32));
+                self.sentence.push(*sentence);
+                self.period.push(self.current_period);
+                self.clause.push(*clause);
+                if markers.is_splitter(tok) {
+                    self.new_sentence(sentence, clause);
+                }
             }
         }
         self.spaces_buf = spaces;
