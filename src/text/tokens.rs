@@ -14,7 +14,7 @@ type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 use super::filter::TokenFilter;
 use super::negation::Markers;
 use super::normalize::{is_word_char, normalize_into};
-use super::pass::{analyze_words_into, Letters};
+use super::pass::{analyze_words_into, indic_at, Letters};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
 fn ends_sentence(c: char) -> bool {
@@ -150,6 +150,8 @@ pub struct Tokens {
     /// tokens an excerpt needs.
     raw: String,
     pieces: Vec<(u32, u32, u32)>,
+    raw_cache: std::cell::RefCell<Vec<Span>>,
+    raw_ready: std::cell::Cell<bool>,
     /// Letters per script of the answer as given, counted while normalising it.
     letters: Letters,
 }
@@ -179,6 +181,7 @@ impl Tokens {
         self.raw.clear();
         self.raw.push_str(raw);
         self.pieces.clear();
+        self.raw_ready.set(false);
         self.letters = Letters::default();
         let markers = Markers::get();
         let mut sentence = 0u32;
@@ -347,85 +350,74 @@ impl Tokens {
         self.buf = buf;
     }
 
-    /// The piece holding token `i`: its byte range in the answer as given, its first token and
-    /// its number of tokens.
-    fn piece_of(&self, i: usize) -> Option<(usize, usize, usize, usize)> {
-        let p = self.pieces.partition_point(|&(_, _, f)| f as usize <= i);
-        let &(from, to, first) = self.pieces.get(p.checked_sub(1)?)?;
-        let tokens = match self.pieces.get(p) {
-            Some(&(_, _, next)) => (next - first) as usize,
-            None => self.spans.len() - first as usize,
-        };
-        Some((from as usize, to as usize, first as usize, tokens))
+    /// Each token's byte range in the answer as given (`u32::MAX` twice for a token whose
+    /// piece does not map word for word onto the answer), worked out on the first excerpt of
+    /// an answer and kept for the others.
+    fn raw_spans(&self) -> std::cell::Ref<'_, Vec<Span>> {
+        if !self.raw_ready.get() {
+            let mut out = self.raw_cache.borrow_mut();
+            out.clear();
+            for (k, &(from, to, first)) in self.pieces.iter().enumerate() {
+                let tokens = match self.pieces.get(k + 1) {
+                    Some(&(_, _, next)) => (next - first) as usize,
+                    None => self.spans.len() - first as usize,
+                };
+                let start = out.len();
+                self.piece_words(from as usize, to as usize, &mut out);
+                if out.len() - start != tokens {
+                    out.truncate(start);
+                    out.resize(start + tokens, (u32::MAX, u32::MAX));
+                }
+            }
+            self.raw_ready.set(true);
+        }
+        self.raw_cache.borrow()
     }
 
-    /// The byte ranges in the answer as given of words `ka` and `kb` of a piece, when the piece
-    /// has exactly `tokens` words (`u32::MAX` twice for a word otherwise).
-    fn piece_words(
-        &self,
-        from: usize,
-        to: usize,
-        tokens: usize,
-        ka: usize,
-        kb: usize,
-    ) -> [Span; 2] {
-        const NONE: Span = (u32::MAX, u32::MAX);
-        let Some(piece) = self.raw.get(from..to) else {
-            return [NONE; 2];
-        };
-        let mut found = [NONE; 2];
-        let mut words = 0;
+    /// Appends the byte ranges of the words of `raw[from..to]` as written: runs of word
+    /// characters (joiners stay inside a word, as normalisation removes them).
+    fn piece_words(&self, from: usize, to: usize, out: &mut Vec<Span>) {
+        let bytes = self.raw.as_bytes();
         let mut word_start = None;
-        let mut close = |words: usize, start: usize, end: usize| {
-            let span = ((from + start) as u32, (from + end) as u32);
-            if words == ka {
-                found[0] = span;
-            }
-            if words == kb {
-                found[1] = span;
-            }
-        };
-        // The piece's words as written: runs of word characters (joiners stay inside a word,
-        // as normalisation removes them).
-        for (j, c) in piece.char_indices() {
-            let inside = is_word_char(c) || c == '\u{200C}' || c == '\u{200D}';
+        let mut j = from;
+        while j < to {
+            let b = bytes[j];
+            let (inside, len) = if b < 0x80 {
+                (b.is_ascii_alphanumeric(), 1)
+            } else if let Some(c) = indic_at(bytes, j).and_then(char::from_u32) {
+                (is_word_char(c), 3)
+            } else {
+                match self.raw.get(j..).and_then(|r| r.chars().next()) {
+                    Some(c) => (
+                        is_word_char(c) || c == '\u{200C}' || c == '\u{200D}',
+                        c.len_utf8(),
+                    ),
+                    None => break,
+                }
+            };
             match (inside, word_start) {
                 (true, None) => word_start = Some(j),
                 (false, Some(w)) => {
-                    close(words, w, j);
-                    words += 1;
+                    out.push((w as u32, j as u32));
                     word_start = None;
                 }
                 _ => {}
             }
+            j += len;
         }
         if let Some(w) = word_start {
-            close(words, w, piece.len());
-            words += 1;
-        }
-        if words == tokens {
-            found
-        } else {
-            [NONE; 2]
+            out.push((w as u32, to as u32));
         }
     }
 
     /// Where token `a` starts and token `b` ends in the answer as given, each `u32::MAX` when its
     /// piece does not map word for word onto the answer.
     fn raw_range(&self, a: usize, b: usize) -> (u32, u32) {
-        let (Some(pa), Some(pb)) = (self.piece_of(a), self.piece_of(b)) else {
-            return (u32::MAX, u32::MAX);
-        };
-        if pa == pb {
-            let (from, to, first, tokens) = pa;
-            let [x, y] = self.piece_words(from, to, tokens, a - first, b - first);
-            return (x.0, y.1);
-        }
-        let (from, to, first, tokens) = pa;
-        let [x, _] = self.piece_words(from, to, tokens, a - first, a - first);
-        let (from, to, first, tokens) = pb;
-        let [_, y] = self.piece_words(from, to, tokens, b - first, b - first);
-        (x.0, y.1)
+        let spans = self.raw_spans();
+        (
+            spans.get(a).map_or(u32::MAX, |s| s.0),
+            spans.get(b).map_or(u32::MAX, |s| s.1),
+        )
     }
 
     /// Number of tokens.
