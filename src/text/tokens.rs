@@ -451,19 +451,44 @@ impl Tokens {
         }
         let (ra, rb) = self.raw_range(a, b);
         if ra != u32::MAX && rb != u32::MAX && ra <= rb {
-            // As written, with line breaks and runs of spaces as one space.
+            // As written, with line breaks and runs of spaces as one space: the runs between
+            // white space are copied whole.
+            let part = self.raw.get(ra as usize..rb as usize).unwrap_or_default();
+            let bytes = part.as_bytes();
             let mut space = false;
-            for c in self.raw[ra as usize..rb as usize].chars() {
-                if c.is_whitespace() {
+            let mut run = 0;
+            let mut j = 0;
+            let flush = |out: &mut String, from: usize, to: usize, space: &mut bool| {
+                if from < to {
+                    if *space {
+                        out.push(' ');
+                        *space = false;
+                    }
+                    out.push_str(part.get(from..to).unwrap_or_default());
+                }
+            };
+            while let Some(&b) = bytes.get(j) {
+                let (white, len) = match b {
+                    0..=0x7F => (matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'), 1),
+                    // Only these lead bytes start white space beyond ASCII (U+0085, U+00A0,
+                    // U+1680, U+2000..U+205F, U+3000).
+                    0xC2 | 0xE1 | 0xE2 | 0xE3 => match part.get(j..).and_then(|r| r.chars().next())
+                    {
+                        Some(c) => (c.is_whitespace(), c.len_utf8()),
+                        None => break,
+                    },
+                    0xC0..=0xDF => (false, 2),
+                    0xE0..=0xEF => (false, 3),
+                    _ => (false, 4),
+                };
+                if white {
+                    flush(&mut out, run, j, &mut space);
                     space = true;
-                    continue;
+                    run = j + len;
                 }
-                if space {
-                    out.push(' ');
-                    space = false;
-                }
-                out.push(c);
+                j += len;
             }
+            flush(&mut out, run, bytes.len(), &mut space);
         } else {
             out.push_str(&self.text[self.spans[a].0 as usize..self.spans[b].1 as usize]);
         }
@@ -712,6 +737,18 @@ mod tests {
         let t = toks("ராஜராஜ மகாராஜராஜன்");
         idx.find(&t, &mut out);
         assert_eq!(out[0], vec![(0, 0)]);
+    }
+
+    #[test]
+    fn excerpts_fold_every_kind_of_white_space() {
+        // The answer as written with each run of white space as one space, cut by hand.
+        let t = toks(
+            "ab\u{a0}\u{85}cd\u{2003}\u{3000}ef\t\u{b}gh\u{1c}ij \u{1680}kl\u{2029}\u{205f}mn",
+        );
+        assert_eq!(t.len(), 7);
+        assert_eq!(t.excerpt(0, 6, 0), "ab cd ef gh\u{1c}ij kl mn");
+        assert_eq!(t.excerpt(2, 3, 0), "…ef gh…");
+        assert_eq!(t.excerpt(3, 4, 0), "…gh\u{1c}ij…");
     }
 
     #[test]
