@@ -63,6 +63,9 @@ pub fn grade_files(
     // again (a sixth of single-core time, measured).
     let (spare_chunk_tx, spare_chunk_rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
     let (spare_vec_tx, spare_vec_rx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(4);
+    // So do the grade lines' own buffers, a batch's worth at a time: the judge writes each line
+    // into a buffer that held a line before, instead of fresh memory freed on another thread.
+    let (spare_lines_tx, spare_lines_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(4);
     std::thread::scope(|scope| -> Result<Outcome> {
         let reader = scope.spawn(move || loop {
             let batch = files.next_batch(BATCH);
@@ -91,6 +94,7 @@ pub fn grade_files(
                     .map(|r| r.as_ref().ok().and_then(Option::as_ref).and_then(|j| j.graded.as_ref()).map_or(0, |g| g.line.len() + 1))
                     .sum();
                 let mut chunk = spare_chunk_rx.try_recv().unwrap_or_default();
+                let mut lines = Vec::with_capacity(judged.len());
                 chunk.reserve(needed);
                 for r in judged.drain(..) {
                     let Judged { loc, question: qi, graded: g } = match r {
@@ -122,9 +126,11 @@ pub fn grade_files(
                     }
                     first_line.insert(key, (loc.file, loc.line));
                     match g {
-                        Some(GradedLine { codes, score, complete, line, in_language }) => {
+                        Some(GradedLine { codes, score, complete, mut line, in_language }) => {
                             chunk.extend_from_slice(&line);
                             chunk.push(b'\n');
+                            line.clear();
+                            lines.push(line);
                             out.records.push_codes(
                                 Item {
                                     model: m,
@@ -143,6 +149,7 @@ pub fn grade_files(
                     }
                 }
                 let _ = spare_vec_tx.try_send(judged);
+                let _ = spare_lines_tx.try_send(std::mem::take(&mut lines));
                 if wtx.send(chunk).is_err() {
                     break;
                 }
@@ -164,11 +171,14 @@ pub fn grade_files(
             }
             // Judge in parallel; the consumer keeps input order.
             let mut judged = spare_vec_rx.try_recv().unwrap_or_default();
+            let mut lines = spare_lines_rx.try_recv().unwrap_or_default();
+            lines.resize_with(batch.len(), Vec::new);
             batch
                 .into_par_iter()
+                .zip(lines)
                 .map_init(
                     || (Scratch::default(), Vec::new()),
-                    |(scratch, met), item| {
+                    |(scratch, met), (item, mut buf)| {
                         let loc = item?;
                         let Some(qi) = dataset.position(&loc.answer.question_id) else {
                             if dataset.is_deselected(&loc.answer.question_id) {
@@ -214,8 +224,8 @@ pub fn grade_files(
                             in_language,
                         };
                         let (score, _, _, complete) = line.score();
-                        let mut text = Vec::new();
-                        line.write_json(&mut text);
+                        buf.clear();
+                        line.write_json(&mut buf);
                         Ok(Some(Judged {
                             loc,
                             question: qi,
@@ -223,7 +233,7 @@ pub fn grade_files(
                                 codes,
                                 score,
                                 complete,
-                                line: text,
+                                line: buf,
                                 in_language,
                             }),
                         }))
