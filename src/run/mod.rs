@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 mod compare;
+pub mod config;
 mod details;
 mod dry_run;
 mod grade;
@@ -21,6 +22,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use compare::{compare_runs, CompareJob};
+pub use config::{
+    GenerateConfig, GivenAnswers, HttpOptions, JudgeOptions, JudgedGradeConfig, ModelOptions,
+    RunConfig,
+};
 pub use dry_run::{dry_run, DryRun};
 pub use grade::{grade_answers, missing_name, GradeJob, GradedRun};
 pub use live::{live, LiveJob, LiveRun};
