@@ -1,6 +1,6 @@
 //! Human labels: criterion lines for judge calibration (SPEC §4b) `{"question_id", "answer",
 //! "criterion_id", "labels": [bool, …]}` and labels of whole answers (SPEC §4e, see
-//! [`answer_labels`](super::answer_labels)), in one file or apart, checked against the question set.
+//! [`answer_labels`]), in one file or apart, checked against the question set.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
