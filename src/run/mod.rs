@@ -17,6 +17,7 @@ mod reports;
 mod resume;
 pub mod sample;
 mod tasks;
+mod validate;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -38,6 +39,7 @@ pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSett
 pub use resume::{judge_calls_saved, saved_state, token_totals, Saved};
 pub use sample::{choose_answers, write_sample, Chosen, LanguageCount, SampleJob, Sampled};
 pub use tasks::{judge_tasks, JudgeTask, JudgedTasks};
+pub use validate::{validate, Validation};
 
 use crate::dataset::{load::load_from_bytes, Dataset};
 use crate::error::{Diagnostic, Error, Result};
