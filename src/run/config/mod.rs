@@ -14,3 +14,6 @@ pub use http::HttpOptions;
 pub use jobs::{GenerateConfig, GivenAnswers, JudgedGradeConfig, RunConfig};
 pub use judge::JudgeOptions;
 pub use model::{ModelOptions, SharedService};
+
+#[cfg(test)]
+mod tests;
