@@ -481,3 +481,31 @@ fn languages_and_domains_select_part_of_the_set() {
         stderr(&o)
     );
 }
+
+/// Numbers a server cannot use are usage errors before anything is sent.
+#[test]
+fn impossible_sampling_settings_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        ["--max-tokens", "0"],
+        ["--judge-max-tokens", "0"],
+        ["--temperature=-1", "--samples=1"],
+        ["--judge-temperature", "nan"],
+    ] {
+        let mut all = vec![
+            "run",
+            "--model",
+            "m",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--judge-model",
+            "j",
+            "--dry-run",
+        ];
+        all.extend(args);
+        let o = kasauti(tmp.path(), &all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let flag = args[0].split('=').next().unwrap_or_default();
+        assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
+    }
+}

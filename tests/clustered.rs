@@ -31,14 +31,10 @@ fn setup(dir: &std::path::Path, samples: u32) -> (String, String) {
     ("q.jsonl".into(), "v.jsonl".into())
 }
 
-fn question_score(i: usize) -> f64 {
-    ((i % 2 == 0) as u8 + (i % 3 == 0) as u8) as f64 / 2.0
-}
-
-#[test]
-fn samples_of_one_question_are_one_cluster() {
+/// Grades the set with `samples` samples per question; returns report.json.
+fn graded(samples: u32) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let (q, v) = setup(dir.path(), 4);
+    let (q, v) = setup(dir.path(), samples);
     let out = kasauti(
         dir.path(),
         &[
@@ -54,7 +50,16 @@ fn samples_of_one_question_are_one_cluster() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let rep = read_json(&dir.path().join("run/report.json"));
+    read_json(&dir.path().join("run/report.json"))
+}
+
+fn question_score(i: usize) -> f64 {
+    ((i % 2 == 0) as u8 + (i % 3 == 0) as u8) as f64 / 2.0
+}
+
+#[test]
+fn samples_of_one_question_are_one_cluster() {
+    let rep = graded(4);
     let overall = &rep["models"]["m"]["overall"];
     assert_eq!(overall["n"], json!(120));
     // Sandwich estimate by hand: G = 30 clusters of 4 equal scores x_g; n = 120; mean m;
@@ -79,23 +84,6 @@ fn samples_of_one_question_are_one_cluster() {
 
 #[test]
 fn one_sample_per_question_has_no_clustered_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let (q, v) = setup(dir.path(), 1);
-    let out = kasauti(
-        dir.path(),
-        &[
-            "grade",
-            "--questions",
-            &q,
-            "--verdicts",
-            &v,
-            "--out",
-            "run",
-            "--format",
-            "json",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rep = read_json(&dir.path().join("run/report.json"));
+    let rep = graded(1);
     assert!(rep["models"]["m"]["overall"].get("se_clustered").is_none());
 }

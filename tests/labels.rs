@@ -405,6 +405,23 @@ fn bad_label_files_name_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let sims = simulate();
     let (q, v) = write_run_inputs(dir.path(), &sims);
+    let bad = dir.path().join("bad.jsonl");
+    let grade_with = |labels: &std::path::Path| {
+        kasauti(
+            dir.path(),
+            &[
+                "grade",
+                "--questions",
+                &q,
+                "--verdicts",
+                &v,
+                "--out",
+                "r",
+                "--labels",
+                labels.to_str().unwrap(),
+            ],
+        )
+    };
     let cases: Vec<(&str, Value, &str)> = vec![
         (
             "unknown criterion",
@@ -443,22 +460,8 @@ fn bad_label_files_name_line_and_field() {
         ),
     ];
     for (name, line, expect) in cases {
-        let p = dir.path().join("bad.jsonl");
-        write(&p, &format!("{line}\n"));
-        let out = kasauti(
-            dir.path(),
-            &[
-                "grade",
-                "--questions",
-                &q,
-                "--verdicts",
-                &v,
-                "--out",
-                "r",
-                "--labels",
-                "bad.jsonl",
-            ],
-        );
+        write(&bad, &format!("{line}\n"));
+        let out = grade_with(&bad);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(err.contains(&format!("bad.jsonl{expect}")), "{name}: {err}");
@@ -467,21 +470,8 @@ fn bad_label_files_name_line_and_field() {
     }
     // The same rater twice for one answer.
     let a = json!({"question_id": "hi-000", "model": "m", "rater": "A", "criteria": {"c1": true, "c2": true}});
-    write(&dir.path().join("bad.jsonl"), &format!("{a}\n{a}\n"));
-    let out = kasauti(
-        dir.path(),
-        &[
-            "grade",
-            "--questions",
-            &q,
-            "--verdicts",
-            &v,
-            "--out",
-            "r",
-            "--labels",
-            "bad.jsonl",
-        ],
-    );
+    write(&bad, &format!("{a}\n{a}\n"));
+    let out = grade_with(&bad);
     assert!(
         stderr(&out).contains("bad.jsonl:2: field `rater`:"),
         "{}",
@@ -489,21 +479,8 @@ fn bad_label_files_name_line_and_field() {
     );
     // A labelling file nobody has filled in.
     let a = json!({"question_id": "hi-000", "model": "m", "rater": null, "criteria": {"c1": null, "c2": null}});
-    write(&dir.path().join("bad.jsonl"), &format!("{a}\n"));
-    let out = kasauti(
-        dir.path(),
-        &[
-            "grade",
-            "--questions",
-            &q,
-            "--verdicts",
-            &v,
-            "--out",
-            "r",
-            "--labels",
-            "bad.jsonl",
-        ],
-    );
+    write(&bad, &format!("{a}\n"));
+    let out = grade_with(&bad);
     assert!(
         stderr(&out).contains("none of its 1 answers is labelled yet"),
         "{}",

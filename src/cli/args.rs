@@ -99,7 +99,7 @@ pub struct ModelArgs {
     pub samples: u32,
     #[arg(long)]
     pub temperature: Option<f64>,
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tokens: Option<u64>,
     /// Base seed; sample i is sent seed + i.
     #[arg(long)]
@@ -202,7 +202,7 @@ pub struct JudgeArgs {
     pub judge_structured: bool,
     /// max_tokens of judge requests (default: sized to the criteria asked, 64 plus 192 per
     /// criterion). A reply cut off by this limit is reported as such, not asked again.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub judge_max_tokens: Option<u64>,
     /// Price of the judge's prompt tokens, per million.
     #[arg(long, value_name = "PRICE")]

@@ -3,9 +3,9 @@
 //! alike: the behaviour the criterion describes is not there); a check met, or no check, leaves
 //! the criterion to the judge model, which has the last word.
 
-use super::jury::{Jury, Vote};
+use super::jury::Jury;
 use super::rules::{RuleJudge, Scratch};
-use super::{Judge, JudgeMode, JudgeUsage, Judged, Pending, Source, Task, Verdict};
+use super::{Judge, JudgeMode, JudgeUsage, Pending, Source, Task, Verdict};
 
 /// The gated judge.
 pub struct Gated {
@@ -66,32 +66,11 @@ impl Judge for Gated {
             } else {
                 gated * self.model.voices()
             };
-            let mut usage = JudgeUsage {
+            let usage = JudgeUsage {
                 calls_saved: saved,
                 ..JudgeUsage::default()
             };
-            let mut votes: Vec<Vec<Vote>> = vec![Vec::new(); n];
-            if !todo.is_empty() {
-                match self
-                    .model
-                    .decide(
-                        q,
-                        task.answer,
-                        todo,
-                        task.wanted,
-                        &mut verdicts,
-                        &mut votes,
-                        task.prior,
-                    )
-                    .await?
-                {
-                    Some(u) => super::add_usage(&mut usage, u),
-                    None => return Ok(None),
-                }
-            }
-            let mut judged = Judged::from_slots(verdicts, Some(usage));
-            judged.votes = votes;
-            Ok(Some(judged))
+            self.model.complete(task, verdicts, Some(usage)).await
         })
     }
 }

@@ -1,8 +1,8 @@
 //! Rule checks where a criterion has one, the judge model for the rest.
 
-use super::jury::{Jury, Vote};
+use super::jury::Jury;
 use super::rules::{RuleJudge, Scratch};
-use super::{Judge, Judged, Pending, Task, Verdict};
+use super::{Judge, Pending, Task, Verdict};
 
 /// The hybrid judge: each criterion with a check is decided by it; the judge model decides the
 /// others (all in one request in batched mode).
@@ -31,32 +31,7 @@ impl Judge for Hybrid {
                     }
                 }
             }
-            let todo: Vec<usize> = (0..q.rubric.len())
-                .filter(|&i| verdicts[i].is_none())
-                .collect();
-            let mut usage = None;
-            let mut votes: Vec<Vec<Vote>> = vec![Vec::new(); q.rubric.len()];
-            if !todo.is_empty() {
-                match self
-                    .model
-                    .decide(
-                        q,
-                        task.answer,
-                        todo,
-                        task.wanted,
-                        &mut verdicts,
-                        &mut votes,
-                        task.prior,
-                    )
-                    .await?
-                {
-                    Some(u) => usage = Some(u),
-                    None => return Ok(None),
-                }
-            }
-            let mut judged = Judged::from_slots(verdicts, usage);
-            judged.votes = votes;
-            Ok(Some(judged))
+            self.model.complete(task, verdicts, None).await
         })
     }
 }

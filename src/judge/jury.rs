@@ -367,33 +367,48 @@ impl Jury {
     }
 }
 
+impl Jury {
+    /// Asks the jury about every criterion still open in `verdicts` (rubric order) and makes the
+    /// answer's judgement, adding what the jury spent to `usage`: the common end of the judges
+    /// that use a judge model. `None` when the run is stopping.
+    pub(crate) async fn complete(
+        &self,
+        task: Task<'_>,
+        mut verdicts: Vec<Option<Verdict>>,
+        mut usage: Option<JudgeUsage>,
+    ) -> Result<Option<Judged>> {
+        let n = task.q.rubric.len();
+        let todo: Vec<usize> = (0..n).filter(|&i| verdicts[i].is_none()).collect();
+        let mut votes: Vec<Vec<Vote>> = vec![Vec::new(); n];
+        if !todo.is_empty() {
+            let spent = self
+                .decide(
+                    task.q,
+                    task.answer,
+                    todo,
+                    task.wanted,
+                    &mut verdicts,
+                    &mut votes,
+                    task.prior,
+                )
+                .await?;
+            match (spent, usage.as_mut()) {
+                (None, _) => return Ok(None),
+                (Some(u), Some(total)) => super::add_usage(total, u),
+                (Some(u), None) => usage = Some(u),
+            }
+        }
+        let mut judged = Judged::from_slots(verdicts, usage);
+        judged.votes = votes;
+        Ok(Some(judged))
+    }
+}
+
 impl Judge for Jury {
     fn judge<'a>(&'a self, task: Task<'a>) -> Pending<'a> {
         Box::pin(async move {
             let n = task.q.rubric.len();
-            let mut verdicts: Vec<Option<Verdict>> = vec![None; n];
-            let mut votes: Vec<Vec<Vote>> = vec![Vec::new(); n];
-            let mut usage = None;
-            if n > 0 {
-                match self
-                    .decide(
-                        task.q,
-                        task.answer,
-                        (0..n).collect(),
-                        task.wanted,
-                        &mut verdicts,
-                        &mut votes,
-                        task.prior,
-                    )
-                    .await?
-                {
-                    Some(u) => usage = Some(u),
-                    None => return Ok(None),
-                }
-            }
-            let mut judged = Judged::from_slots(verdicts, usage);
-            judged.votes = votes;
-            Ok(Some(judged))
+            self.complete(task, vec![None; n], None).await
         })
     }
 }
