@@ -130,6 +130,9 @@ impl JudgeOptions {
         {
             return Err(usage("--judge-temperature must be a number >= 0".into()));
         }
+        if self.max_tokens == Some(0) {
+            return Err(usage("--judge-max-tokens must be at least 1".into()));
+        }
         let api = self
             .api
             .or(model.as_ref().map(|m| m.api))

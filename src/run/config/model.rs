@@ -63,6 +63,10 @@ impl ModelOptions {
         {
             return Err(Error::Usage("--temperature must be a number >= 0".into()));
         }
+        // The command line refuses 0 as it parses; a program filling these options is told here.
+        if self.max_tokens == Some(0) {
+            return Err(Error::Usage("--max-tokens must be at least 1".into()));
+        }
         let (endpoint, api) = match &self.endpoint {
             Some(path) => {
                 // Checked whole before any request: every problem is named with the file and key.

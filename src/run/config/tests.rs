@@ -78,6 +78,14 @@ fn judge_options_are_checked_with_the_flags_named() {
         usage_text(hot.panel(None)),
         "--judge-temperature must be a number >= 0"
     );
+    let silent = JudgeOptions {
+        max_tokens: Some(0),
+        ..judged(&["a"])
+    };
+    assert_eq!(
+        usage_text(silent.panel(None)),
+        "--judge-max-tokens must be at least 1"
+    );
 }
 
 #[test]
@@ -163,6 +171,11 @@ fn a_model_needs_a_name_and_an_http_url() {
         api_key_env: Some("KASAUTI_CONFIG_TEST_NO_SUCH_KEY".into()),
         ..ModelOptions::default()
     };
+    let zero = ModelOptions {
+        max_tokens: Some(0),
+        ..ftp.clone()
+    };
+    assert_eq!(usage_text(zero.side()), "--max-tokens must be at least 1");
     assert!(usage_text(ftp.side()).contains("is not an http(s) base URL"));
     let local = ModelOptions {
         base_url: Some("http://127.0.0.1:8000/v1/".into()),
