@@ -35,7 +35,7 @@ impl GenerateConfig {
             model: Some(self.model.side()?),
             judge: None,
             panel: None,
-            shard: self.shard.clone(),
+            shard: self.shard,
         })
     }
 
@@ -87,7 +87,7 @@ impl RunConfig {
             model: Some(model),
             judge: Some(kind),
             panel,
-            shard: self.generate.shard.clone(),
+            shard: self.generate.shard,
         })
     }
 
