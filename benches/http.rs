@@ -8,17 +8,17 @@
 //!
 //! Environment: `BENCH_ROUNDS` (default 5), `BENCH_ITEMS` (default 10000).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{brain, Action, TestServer};
 use kasauti::http::{Client, ClientConfig, Endpoint};
 use serde_json::{json, Value};
-use support::{brain, Action, TestServer};
 
 const LATENCY_MS: u64 = 50;
 
@@ -48,7 +48,7 @@ fn serve_child(latency_ms: u64) {
     let server = TestServer::start(
         Duration::from_millis(latency_ms),
         2,
-        Arc::new(|_, _| Action::json(200, support::completion("m", "ok"))),
+        Arc::new(|_, _| Action::json(200, common::completion("m", "ok"))),
     );
     println!("{}", server.base_url());
     let _ = std::io::stdout().flush();
@@ -132,7 +132,7 @@ fn throughput(rounds: usize) {
 
 fn cached_rerun(rounds: usize, items: usize) {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let questions = support::write_questions(tmp.path(), items);
+    let questions = common::write_questions(tmp.path(), items);
     let server = TestServer::start(Duration::ZERO, 2, Arc::new(|r, _| brain(r)));
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
@@ -163,11 +163,11 @@ fn cached_rerun(rounds: usize, items: usize) {
     };
     let time = |out: &std::path::Path| -> f64 {
         let t0 = Instant::now();
-        let o = support::kasauti()
+        let o = common::kasauti_cmd()
             .args(args(out))
             .output()
             .expect("run kasauti");
-        assert!(o.status.success(), "{}", support::text(&o));
+        assert!(o.status.success(), "{}", common::text(&o));
         t0.elapsed().as_secs_f64()
     };
     let first = time(&out);

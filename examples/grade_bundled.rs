@@ -8,19 +8,19 @@ use kasauti::report::table::language_table;
 use kasauti::run::{grade_answers, GradeJob};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (dataset, _warnings, skipped) = load_builtin().into_dataset(false)?;
+    let usable = load_builtin().into_dataset(false)?;
     let dir = std::env::temp_dir().join("kasauti-example-run");
     let job = GradeJob {
         answers: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/examples/answers").into()],
         dir: dir.clone(),
-        skipped_data: skipped,
+        skipped_data: usable.skipped,
         formats: vec!["json".into(), "md".into(), "html".into()],
         // A scratch folder: whatever an earlier run left there is replaced.
         overwrite: true,
         ..GradeJob::default()
     };
     // `()` is the progress reporter that reports nothing.
-    let graded = grade_answers(&dataset, &job, &())?;
+    let graded = grade_answers(&usable.dataset, &job, &())?;
     print!("{}", language_table(&graded.report, false));
     println!("run directory: {}", dir.display());
     Ok(())

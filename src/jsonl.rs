@@ -290,6 +290,167 @@ pub fn repair_torn_tail(path: &Path) -> Result<()> {
     f.set_len(keep as u64).map_err(|e| Error::io(path, e))
 }
 
+/// How a field reader shows a value of the wrong type in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// The value itself, shortened: `got 42`, `got "x"`.
+    Json,
+    /// What kind of value it is, with a number's or string's value: `got the number 42`,
+    /// `got a list`. The question and rubric loader words its messages this way.
+    Kind,
+}
+
+impl Shown {
+    /// The value as this style shows it.
+    pub fn show(self, v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        match self {
+            Shown::Json => short_json(v),
+            Shown::Kind => match v {
+                Value::Null => "null".into(),
+                Value::Bool(_) => "a boolean".into(),
+                Value::Number(n) => format!("the number {n}"),
+                Value::String(_) => format!("the string {}", short_json(v)),
+                Value::Array(_) => "a list".into(),
+                Value::Object(_) => "an object".into(),
+            },
+        }
+    }
+}
+
+/// A problem with one field: its path inside the line (`criteria[2].points`) and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with the field at `field`.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The problem as an error diagnostic of line `line` of `path`.
+    pub fn at(self, path: &Path, line: usize) -> Diagnostic {
+        Diagnostic::error(path, Some(line), Some(&self.field), self.message)
+    }
+}
+
+/// The typed field readers every loader uses, so a field that is missing, empty or of the wrong
+/// type is reported in the same words wherever it is read. `None` and JSON `null` both count as
+/// missing. Each reader takes the field's value and its path (for the message).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldReader {
+    /// How a value of the wrong type is shown.
+    pub shown: Shown,
+}
+
+impl FieldReader {
+    /// A required string; an empty (or blank) one is refused unless `allow_empty`.
+    pub fn string(
+        self,
+        v: Option<&serde_json::Value>,
+        field: &str,
+        allow_empty: bool,
+    ) -> Result<String, FieldError> {
+        match v {
+            Some(serde_json::Value::String(s)) if allow_empty || !s.trim().is_empty() => {
+                Ok(s.clone())
+            }
+            Some(serde_json::Value::String(_)) => Err(FieldError::new(
+                field,
+                "expected a non-empty string, got an empty one",
+            )),
+            None | Some(serde_json::Value::Null) => Err(missing(field)),
+            Some(other) => Err(self.wrong(field, "a string", other)),
+        }
+    }
+
+    /// A required string that is not blank; anything else is shown as what it is.
+    pub fn non_empty_string(
+        self,
+        v: Option<&serde_json::Value>,
+        field: &str,
+    ) -> Result<String, FieldError> {
+        match v {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+            None | Some(serde_json::Value::Null) => Err(missing(field)),
+            Some(other) => Err(self.wrong(field, "a non-empty string", other)),
+        }
+    }
+
+    /// An optional string (it may be empty).
+    pub fn optional_string(
+        self,
+        v: Option<&serde_json::Value>,
+        field: &str,
+    ) -> Result<Option<String>, FieldError> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.wrong(field, "a string", other)),
+        }
+    }
+
+    /// An optional list of strings (missing is an empty list); a bad item is named by its index.
+    pub fn string_list(
+        self,
+        v: Option<&serde_json::Value>,
+        field: &str,
+    ) -> Result<Vec<String>, FieldError> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, t)| match t {
+                    serde_json::Value::String(s) => Ok(s.clone()),
+                    other => Err(self.wrong(&format!("{field}[{i}]"), "a string", other)),
+                })
+                .collect(),
+            Some(other) => Err(self.wrong(field, "a list of strings", other)),
+        }
+    }
+
+    /// A required number that `accept` allows; `expected` says which numbers are (it ends the
+    /// message "expected …, got …"). A refused number is shown as written.
+    pub fn number(
+        self,
+        v: Option<&serde_json::Value>,
+        field: &str,
+        expected: &str,
+        accept: impl Fn(f64) -> bool,
+    ) -> Result<f64, FieldError> {
+        match v {
+            Some(serde_json::Value::Number(n)) => match n.as_f64() {
+                Some(x) if accept(x) => Ok(x),
+                _ => Err(FieldError::new(
+                    field,
+                    format!("expected {expected}, got {n}"),
+                )),
+            },
+            None | Some(serde_json::Value::Null) => Err(missing(field)),
+            Some(other) => Err(self.wrong(field, expected, other)),
+        }
+    }
+
+    /// "expected {expected}, got {value}".
+    pub fn wrong(self, field: &str, expected: &str, v: &serde_json::Value) -> FieldError {
+        FieldError::new(
+            field,
+            format!("expected {expected}, got {}", self.shown.show(v)),
+        )
+    }
+}
+
+fn missing(field: &str) -> FieldError {
+    FieldError::new(field, "required field is missing")
+}
+
 /// The string field `key` of a JSON object line, or `None` after adding why not to `problems`
 /// (missing, not a string, or empty unless `allow_empty`).
 pub fn string_field(
@@ -300,38 +461,10 @@ pub fn string_field(
     allow_empty: bool,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match o.get(key) {
-        Some(serde_json::Value::String(s)) if allow_empty || !s.trim().is_empty() => {
-            Some(s.clone())
-        }
-        Some(serde_json::Value::String(_)) => {
-            problems.push(Diagnostic::error(
-                path,
-                Some(line),
-                Some(key),
-                "expected a non-empty string, got an empty one",
-            ));
-            None
-        }
-        None | Some(serde_json::Value::Null) => {
-            problems.push(Diagnostic::error(
-                path,
-                Some(line),
-                Some(key),
-                "required field is missing",
-            ));
-            None
-        }
-        Some(v) => {
-            problems.push(Diagnostic::error(
-                path,
-                Some(line),
-                Some(key),
-                format!("expected a string, got {}", short_json(v)),
-            ));
-            None
-        }
-    }
+    FieldReader { shown: Shown::Json }
+        .string(o.get(key), key, allow_empty)
+        .map_err(|e| problems.push(e.at(path, line)))
+        .ok()
 }
 
 #[cfg(test)]
@@ -370,6 +503,74 @@ mod tests {
         std::fs::write(&p, "{\"a\":1}\n{\"b\":").unwrap();
         repair_torn_tail(&p).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"a\":1}\n");
+    }
+
+    #[test]
+    fn field_readers_word_problems_alike() {
+        use serde_json::json;
+        let kind = FieldReader { shown: Shown::Kind };
+        let raw = FieldReader { shown: Shown::Json };
+        let msg = |r: Result<_, FieldError>| -> (String, String) {
+            let e: FieldError = r.map(|_: ()| ()).unwrap_err();
+            (e.field, e.message)
+        };
+        assert_eq!(
+            msg(kind.string(Some(&json!(5)), "id", false).map(drop)),
+            ("id".into(), "expected a string, got the number 5".into())
+        );
+        assert_eq!(
+            msg(raw.string(Some(&json!(5)), "id", false).map(drop)),
+            ("id".into(), "expected a string, got 5".into())
+        );
+        assert_eq!(
+            msg(kind.string(Some(&json!(" ")), "id", false).map(drop)),
+            (
+                "id".into(),
+                "expected a non-empty string, got an empty one".into()
+            )
+        );
+        assert_eq!(kind.string(Some(&json!("")), "id", true).unwrap(), "");
+        assert_eq!(
+            msg(kind.non_empty_string(Some(&json!("")), "c.id").map(drop)),
+            (
+                "c.id".into(),
+                "expected a non-empty string, got the string \"\"".into()
+            )
+        );
+        assert_eq!(
+            msg(raw.non_empty_string(None, "model").map(drop)),
+            ("model".into(), "required field is missing".into())
+        );
+        assert_eq!(kind.optional_string(Some(&json!(null)), "x").unwrap(), None);
+        assert_eq!(
+            msg(kind.string_list(Some(&json!(["a", []])), "tags").map(drop)),
+            ("tags[1]".into(), "expected a string, got a list".into())
+        );
+        assert_eq!(
+            kind.string_list(None, "tags").unwrap(),
+            Vec::<String>::new()
+        );
+        let nonzero = |x: f64| x != 0.0;
+        assert_eq!(
+            msg(kind
+                .number(Some(&json!(0)), "p", "a non-zero number", nonzero)
+                .map(drop)),
+            ("p".into(), "expected a non-zero number, got 0".into())
+        );
+        assert_eq!(
+            msg(kind
+                .number(Some(&json!("1")), "p", "a non-zero number", nonzero)
+                .map(drop)),
+            (
+                "p".into(),
+                "expected a non-zero number, got the string \"1\"".into()
+            )
+        );
+        assert_eq!(
+            kind.number(Some(&json!(-2.5)), "p", "a non-zero number", nonzero)
+                .unwrap(),
+            -2.5
+        );
     }
 
     #[test]

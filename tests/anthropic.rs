@@ -1,15 +1,15 @@
 //! `--api anthropic` and `--judge-api anthropic`: answers and verdicts from a scripted server
 //! shaped like Anthropic's Messages API (SPEC §5b).
 
-mod support;
+mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::*;
 use serde_json::{json, Value};
-use support::*;
 
 const KEY: &str = "sk-ant-SECRET-77c0e1";
 
@@ -147,7 +147,7 @@ fn answers_and_verdicts_from_the_messages_api() {
     let server = TestServer::start(Duration::ZERO, 2, anthropic_server());
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(args(&server, &questions, &out, &cache))
         .env("ANTHROPIC_API_KEY", KEY)
         .env_remove("ANTHROPIC_BASE_URL")
@@ -194,7 +194,7 @@ fn answers_and_verdicts_from_the_messages_api() {
     // A repeat from the cache sends nothing.
     let before = server.requests();
     let out2 = tmp.path().join("run2");
-    let o2 = kasauti()
+    let o2 = kasauti_cmd()
         .args(args(&server, &questions, &out2, &cache))
         .env("ANTHROPIC_API_KEY", KEY)
         .output()
@@ -203,7 +203,7 @@ fn answers_and_verdicts_from_the_messages_api() {
     assert_eq!(server.requests(), before);
 
     // Dry run: the Messages body, the key redacted.
-    let o3 = kasauti()
+    let o3 = kasauti_cmd()
         .args(args(&server, &questions, &tmp.path().join("dry"), &cache))
         .arg("--dry-run")
         .env("ANTHROPIC_API_KEY", KEY)
@@ -224,7 +224,7 @@ fn answers_and_verdicts_from_the_messages_api() {
 
     // A refused key stops the run (exit 2), named and redacted.
     let out4 = tmp.path().join("run4");
-    let o4 = kasauti()
+    let o4 = kasauti_cmd()
         .args(args(&server, &questions, &out4, &tmp.path().join("cache4")))
         .env("ANTHROPIC_API_KEY", "sk-ant-WRONG")
         .output()
@@ -259,7 +259,7 @@ fn an_openai_model_judged_through_anthropic() {
     let openai = TestServer::start(Duration::ZERO, 1, Arc::new(|r, _| brain(r)));
     let claude = TestServer::start(Duration::ZERO, 1, anthropic_server());
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "run",
             "--base-url",
@@ -290,7 +290,7 @@ fn an_openai_model_judged_through_anthropic() {
         assert_eq!(g["complete"], true, "{g}");
     }
     // Structured output is an OpenAI feature: asked of an Anthropic judge, it is a usage error.
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "run",
             "--base-url",

@@ -2,13 +2,13 @@
 //! server) on every labelled item. The figures are counted by hand below from the labels and the
 //! scripted verdicts; pairs are (judge, rater label), T = met, F = not met.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::sync::Arc;
 
+use common::*;
 use serde_json::{json, Value};
-use support::*;
 
 /// A distinctive key: it must reach the server and appear nowhere else.
 const KEY: &str = "sk-kasauti-cal-7f3a9c1e5b2d";
@@ -28,7 +28,7 @@ enum Reply {
 }
 
 /// Labelled items: (answer id, question index, criterion, rater labels, scripted judge reply).
-/// Question i has language hi, ta, bn for i % 3 = 0, 1, 2 (see `support::write_questions`).
+/// Question i has language hi, ta, bn for i % 3 = 0, 1, 2 (see `common::write_questions`).
 const ITEMS: [(usize, usize, &str, &[bool], Reply); 9] = [
     (0, 0, "c1", &[true, true, true], Reply::Plain(true)), // hi
     (0, 0, "c3", &[false, false], Reply::Plain(false)),    // hi
@@ -137,7 +137,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn calibrate(d: &Path, server: &TestServer, extra: &[&str]) -> std::process::Output {
-    let mut c = kasauti();
+    let mut c = kasauti_cmd();
     c.current_dir(d).env(KEY_ENV, KEY).args([
         "calibrate",
         "--labels",
@@ -326,7 +326,7 @@ fn live_judge_figures_match_hand_counts_and_rerun_uses_the_cache() {
 
     // The saved verdicts score the same calibration with no judge at all.
     let before = server.requests();
-    let mut c3 = kasauti();
+    let mut c3 = kasauti_cmd();
     let rescored = c3
         .current_dir(d)
         .args([

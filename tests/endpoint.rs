@@ -1,14 +1,14 @@
 //! `--endpoint FILE`: answers from a custom JSON API (SPEC §5b), end to end with the real binary
 //! against a scripted server that speaks neither OpenAI's nor Anthropic's format.
 
-mod support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::*;
 use serde_json::{json, Value};
-use support::*;
 
 const SECRET: &str = "rag-SECRET-9d81c2f7";
 
@@ -171,7 +171,7 @@ fn a_custom_json_api_answers_and_keeps_every_guarantee() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .env("TEST_RAG_KEY", SECRET)
         .output()
@@ -249,7 +249,7 @@ fn a_custom_json_api_answers_and_keeps_every_guarantee() {
 
     // A rerun redoes only the failed items (2 and 3, twice each); the rest is done.
     let before = server.requests();
-    let o2 = kasauti()
+    let o2 = kasauti_cmd()
         .args(&args)
         .env("TEST_RAG_KEY", SECRET)
         .output()
@@ -264,7 +264,7 @@ fn a_custom_json_api_answers_and_keeps_every_guarantee() {
     let mut args3 = args.clone();
     let pos = args3.iter().position(|a| a == "--out").unwrap();
     args3[pos + 1] = out3.to_str().unwrap().to_string();
-    let o3 = kasauti()
+    let o3 = kasauti_cmd()
         .args(&args3)
         .env("TEST_RAG_KEY", SECRET)
         .output()
@@ -284,7 +284,7 @@ fn a_custom_json_api_answers_and_keeps_every_guarantee() {
             .replace("top_k = 4", "top_k = 5"),
     )
     .unwrap();
-    let o4 = kasauti()
+    let o4 = kasauti_cmd()
         .args(&args)
         .env("TEST_RAG_KEY", SECRET)
         .output()
@@ -338,7 +338,7 @@ fn bodies_headers_and_dry_run() {
     };
     // Dry run: the rendered requests, secrets redacted, nothing sent.
     let dry = tmp.path().join("dry");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(common(&dry))
         .arg("--dry-run")
         .env("TEST_RAG_KEY", SECRET)
@@ -361,7 +361,7 @@ fn bodies_headers_and_dry_run() {
 
     // The real thing.
     let out = tmp.path().join("gen");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(common(&out))
         .env("TEST_RAG_KEY", SECRET)
         .output()
@@ -428,7 +428,7 @@ fn bad_configs_fail_before_any_request() {
     for (what, config, wanted) in cases {
         let path = write_config(tmp.path(), &server, &config);
         for dry in [false, true] {
-            let mut cmd = kasauti();
+            let mut cmd = kasauti_cmd();
             cmd.args(["run", "--endpoint", path.to_str().unwrap(), "--model", "m"])
                 .args(["--questions", questions.to_str().unwrap()])
                 .args(["--out", tmp.path().join("out").to_str().unwrap()])
@@ -454,7 +454,7 @@ fn bad_configs_fail_before_any_request() {
     assert_eq!(server.requests(), 0, "no request for a bad config");
     // --endpoint and --base-url together make no sense.
     let path = write_config(tmp.path(), &server, CONFIG);
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "generate",
             "--endpoint",
@@ -475,7 +475,7 @@ fn refused_credentials_stop_the_run() {
     let server = TestServer::start(Duration::ZERO, 1, app());
     let config = write_config(tmp.path(), &server, CONFIG);
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "generate",
             "--endpoint",
@@ -520,7 +520,7 @@ fn a_header_that_cannot_be_sent_fails_its_item_without_retries() {
         &CONFIG.replace("kasauti/{{question_id}}", "{{system}}"),
     );
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "generate",
             "--endpoint",
@@ -564,7 +564,7 @@ fn the_readme_config_is_a_working_one() {
     let questions = write_questions(tmp.path(), 1);
     let config = tmp.path().join("rag.toml");
     std::fs::write(&config, block).unwrap();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "generate",
             "--endpoint",

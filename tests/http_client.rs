@@ -1,15 +1,15 @@
 //! The shared HTTP client against the scripted server: retry policy, Retry-After, the run-wide
 //! pause on 429, the concurrency limit, rate limits, the cache and credentials.
 
-mod support;
+mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::*;
 use kasauti::http::{Cache, CallError, Client, ClientConfig, Endpoint, Secret, Stats};
 use serde_json::{json, Value};
-use support::*;
 
 fn config() -> ClientConfig {
     ClientConfig {

@@ -2,15 +2,15 @@
 //! scripted judge servers that disagree, one of which fails for one juror only. Every expected
 //! verdict, score and rate is worked out here from the scripts, by hand.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::*;
 use serde_json::{json, Value};
-use support::*;
 
 const N: usize = 12;
 
@@ -148,7 +148,7 @@ fn a_jury_of_three_disagreeing_servers_with_one_failing_juror() {
     .map(|s| s.to_string())
     .collect();
     args.extend(common(&questions, &out));
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     // Bengali answers without `delta`: a says not met, b met, c nothing: undecided.
     let undecided = |i: usize| lang(i) == "bn" && !truth(i, 0, "c4");
     let expect_incomplete = (0..N).filter(|&i| undecided(i)).count();
@@ -238,7 +238,7 @@ fn a_jury_of_three_disagreeing_servers_with_one_failing_juror() {
     broken.store(false, Ordering::SeqCst);
     let (before_a, before_b, before_c) =
         (judge_requests(&a), judge_requests(&b), judge_requests(&c));
-    let o2 = kasauti().args(&args).output().unwrap();
+    let o2 = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o2.status.code(), Some(0), "{}", text(&o2));
     assert_eq!(judge_requests(&a), before_a, "judge-a had answered");
     assert_eq!(judge_requests(&b), before_b, "judge-b had answered");
@@ -263,7 +263,7 @@ fn a_jury_of_three_disagreeing_servers_with_one_failing_juror() {
     let pos = args3.iter().position(|s| s == "--out").unwrap();
     args3[pos + 1] = out3.to_str().unwrap().into();
     args3.extend(["--jury-vote".into(), "unanimous".into()]);
-    let o3 = kasauti().args(&args3).output().unwrap();
+    let o3 = kasauti_cmd().args(&args3).output().unwrap();
     assert_eq!(o3.status.code(), Some(0), "{}", text(&o3));
     for g in jsonl(&out3.join("grades.jsonl")) {
         let i = index_of(g["question_id"].as_str().unwrap());
@@ -308,7 +308,7 @@ fn repeated_verdicts_take_the_majority_and_report_flips() {
     .map(|s| s.to_string())
     .collect();
     args.extend(common(&questions, &out));
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         judge_requests(&server),
@@ -365,7 +365,7 @@ fn repeated_verdicts_take_the_majority_and_report_flips() {
     let out2 = tmp.path().join("again");
     let pos = args.iter().position(|s| s == "--out").unwrap();
     args[pos + 1] = out2.to_str().unwrap().into();
-    let o2 = kasauti().args(&args).output().unwrap();
+    let o2 = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o2.status.code(), Some(0), "{}", text(&o2));
     assert_eq!(server.requests(), before, "all cached, samples apart");
 }
@@ -401,7 +401,7 @@ fn gated_judging_saves_the_calls_its_checks_decide() {
         .map(|s| s.to_string())
         .collect();
         args.extend(common(&questions, &out));
-        let o = kasauti().args(&args).output().unwrap();
+        let o = kasauti_cmd().args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{kind}: {}", text(&o));
         counts.push(judge_requests(&server) - before);
         if kind == "gated" {
@@ -438,7 +438,7 @@ fn gated_judging_saves_the_calls_its_checks_decide() {
     assert_eq!(counts, [4 * N, 3 * N, 4 * N - without_beta]);
 
     // A dry run of a jury of two, three samples each: every judge request times six.
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "run",
             "--model",
@@ -505,7 +505,7 @@ fn cut_off_replies_and_self_judging() {
     .map(|s| s.to_string())
     .collect();
     args.extend(common(&questions, &out));
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert_eq!(
         judge_requests(&server),
@@ -535,7 +535,7 @@ fn cut_off_replies_and_self_judging() {
     std::fs::write(&answers, lines.join("\n")).unwrap();
     let a = judge_server(|i, s, id, _| Some(truth(i, s, id)));
     let out2 = tmp.path().join("self");
-    let o2 = kasauti()
+    let o2 = kasauti_cmd()
         .args(["grade", "--answers"])
         .arg(&answers)
         .args([
@@ -579,7 +579,7 @@ fn calibrate_scores_the_jury_and_each_juror() {
         }
     }
     std::fs::write(&labels, lines.join("\n")).unwrap();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(["calibrate", "--labels"])
         .arg(&labels)
         .args(["--judge-model", "judge-a", "--judge-model", "judge-b"])

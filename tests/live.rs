@@ -1,14 +1,14 @@
 //! Live evaluation end to end: the real binary against the scripted test server.
 
-mod support;
+mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn base_args(server: &TestServer, questions: &Path, out: &Path, cache: &Path) -> Vec<String> {
     [
@@ -125,7 +125,7 @@ fn faults_end_in_answers_grades_or_explicit_failures() {
     let cache = tmp.path().join("cache");
     let mut args = base_args(&server, &questions, &out, &cache);
     args.extend(["--samples", "2", "--timeout", "0.5", "--concurrency", "8"].map(String::from));
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -250,7 +250,7 @@ fn faults_end_in_answers_grades_or_explicit_failures() {
 
     // A rerun redoes exactly the failed item and the incomplete grades, and nothing else.
     let before = server.requests();
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let new: Vec<_> = server.log()[before..].to_vec();
     let from_6 = new.iter().filter(|l| l.model == "answerer").count();
@@ -290,7 +290,7 @@ fn kill_and_resume_gives_the_uninterrupted_result() {
     {
         // The uninterrupted run, on a server of its own.
         let server = TestServer::start(Duration::from_millis(60), 2, Arc::new(|r, _| brain(r)));
-        let o = kasauti()
+        let o = kasauti_cmd()
             .args(base_args(&server, &questions, &full, &cache_a))
             .args(["--concurrency", "4"])
             .output()
@@ -302,7 +302,7 @@ fn kill_and_resume_gives_the_uninterrupted_result() {
         .into_iter()
         .chain(["--concurrency".to_string(), "2".to_string()])
         .collect();
-    let mut child = kasauti().args(&args).spawn().unwrap();
+    let mut child = kasauti_cmd().args(&args).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let n = jsonl(&killed.join("grades.jsonl")).len();
@@ -321,7 +321,7 @@ fn kill_and_resume_gives_the_uninterrupted_result() {
         "killed mid-run ({answered_at_kill} answered)"
     );
 
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     for f in ["answers.jsonl", "grades.jsonl"] {
         let lines = jsonl(&killed.join(f));
@@ -340,7 +340,7 @@ fn kill_and_resume_gives_the_uninterrupted_result() {
 
     // A rerun of a finished run makes no request at all.
     let before = server.requests();
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(server.requests(), before);
     // Only replies that were on their way when the process died were asked again.
@@ -402,7 +402,7 @@ fn the_api_key_appears_nowhere() {
     let server = TestServer::start(Duration::ZERO, 2, script);
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &out, &cache))
         .args(["--api-key-env", "MY_TEST_KEY"])
         .env("MY_TEST_KEY", KEY)
@@ -437,7 +437,7 @@ fn the_api_key_appears_nowhere() {
         }),
     );
     let out2 = tmp.path().join("run2");
-    let o2 = kasauti()
+    let o2 = kasauti_cmd()
         .args(base_args(&deny, &questions, &out2, &cache))
         .args(["--api-key-env", "MY_TEST_KEY"])
         .env("MY_TEST_KEY", KEY)
@@ -484,13 +484,13 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
     let args = base_args(&server, &questions, &out, &cache);
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .args(["--temperature", "0.2"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .args(["--temperature", "0.7"])
         .output()
@@ -498,7 +498,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("temperature (was 0.2, now 0.7)"), "{err}");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .args(["--temperature", "0.2", "--judge-mode", "batched"])
         .output()
@@ -506,7 +506,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("judge_mode"));
     // Concurrency, timeouts and retries may change.
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .args([
             "--temperature",
@@ -551,7 +551,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     let out2 = tmp.path().join("run2");
     let args2 = base_args(&custom, &questions, &out2, &cache);
     let before = custom.requests();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args2)
         .args(["--judge-template", tpl.to_str().unwrap()])
         .output()
@@ -571,7 +571,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
         format!("OTHER\n{}", kasauti::judge::prompt::PER_CRITERION_TEMPLATE),
     )
     .unwrap();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args2)
         .args(["--judge-template", tpl.to_str().unwrap()])
         .output()
@@ -580,7 +580,7 @@ fn changed_settings_are_refused_and_operational_ones_are_not() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("judge template"));
     // Another question set is refused too.
     write_questions(tmp.path(), 5);
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(&args)
         .args(["--temperature", "0.2"])
         .output()
@@ -595,7 +595,7 @@ fn dry_run_sends_nothing() {
     let questions = write_questions(tmp.path(), 5);
     let server = TestServer::start(Duration::ZERO, 1, Arc::new(|r, _| brain(r)));
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
         .args(["--dry-run", "--samples", "2", "--max-tokens", "100"])
         .output()
@@ -623,7 +623,7 @@ fn shards_cover_every_item_once_and_merge_to_the_whole() {
     let server = TestServer::start(Duration::ZERO, 2, Arc::new(|r, _| brain(r)));
     let cache = tmp.path().join("cache");
     let whole = tmp.path().join("whole");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &whole, &cache))
         .args(["--samples", "2"])
         .output()
@@ -633,7 +633,7 @@ fn shards_cover_every_item_once_and_merge_to_the_whole() {
     let mut dirs = Vec::new();
     for k in 1..=3 {
         let d = tmp.path().join(format!("shard{k}"));
-        let o = kasauti()
+        let o = kasauti_cmd()
             .args(base_args(&server, &questions, &d, &cache))
             .args(["--samples", "2", "--shard", &format!("{k}/3")])
             .output()
@@ -646,7 +646,7 @@ fn shards_cover_every_item_once_and_merge_to_the_whole() {
     }
     assert_eq!(seen.len(), 36);
     let merged = tmp.path().join("merged");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .arg("report")
         .args(&dirs)
         .args(["--out", merged.to_str().unwrap(), "--format", "json", "-q"])
@@ -672,7 +672,7 @@ fn generate_then_grade_with_a_batched_llm_judge() {
     let server = TestServer::start(Duration::ZERO, 2, Arc::new(|r, _| brain(r)));
     let gen = tmp.path().join("gen");
     let cache = tmp.path().join("cache");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "generate",
             "--model",
@@ -716,7 +716,7 @@ fn generate_then_grade_with_a_batched_llm_judge() {
     assert!(!gen.join("grades.jsonl").exists());
     let graded = tmp.path().join("graded");
     let before = server.requests();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args([
             "grade",
             "--answers",
@@ -787,7 +787,7 @@ fn refusals_are_answers_and_null_content_is_a_failure() {
         }),
     );
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
         .output()
         .unwrap();
@@ -810,7 +810,7 @@ fn refusals_are_answers_and_null_content_is_a_failure() {
         .contains("no answer text"));
     // The unusable reply was not cached: a rerun asks again.
     let before = server.requests();
-    kasauti()
+    kasauti_cmd()
         .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
         .output()
         .unwrap();
@@ -833,7 +833,7 @@ fn ctrl_c_saves_and_prints_the_resume_command_and_twice_quits_at_once() {
         .into_iter()
         .chain(["--concurrency".to_string(), "2".to_string()])
         .collect();
-    let child = kasauti()
+    let child = kasauti_cmd()
         .args(&args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -859,7 +859,7 @@ fn ctrl_c_saves_and_prints_the_resume_command_and_twice_quits_at_once() {
     let done = jsonl(&out.join("grades.jsonl")).len();
     assert!(done < 30, "stopped early ({done} graded)");
     // Resuming finishes the rest, once each.
-    let o = kasauti().args(&args).output().unwrap();
+    let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let grades = jsonl(&out.join("grades.jsonl"));
     assert_eq!(grades.len(), 30);
@@ -869,7 +869,7 @@ fn ctrl_c_saves_and_prints_the_resume_command_and_twice_quits_at_once() {
     // quits at once.
     let slow = TestServer::start(Duration::from_secs(20), 1, Arc::new(|r, _| brain(r)));
     let out2 = tmp.path().join("run2");
-    let child = kasauti()
+    let child = kasauti_cmd()
         .args(base_args(&slow, &questions, &out2, &tmp.path().join("c2")))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -906,7 +906,7 @@ fn run_with_labels_corrects_and_checks_the_file_first() {
     )
     .unwrap();
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
         .args(["--labels", bad.to_str().unwrap()])
         .output()
@@ -928,7 +928,7 @@ fn run_with_labels_corrects_and_checks_the_file_first() {
     }
     let good = tmp.path().join("labels.jsonl");
     std::fs::write(&good, labels).unwrap();
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(base_args(&server, &questions, &out, &tmp.path().join("c")))
         .args(["--labels", good.to_str().unwrap()])
         .output()

@@ -4,7 +4,7 @@
 //! `tiny-random-llama.gguf`). The test skips, saying so, when the server is not built, except
 //! under `CI=true`, where that is a failure.
 
-mod support;
+mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use common::*;
 
 fn server_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KASAUTI_REALSERVER_DIR")
@@ -93,7 +93,7 @@ fn llama_cpp_server_answers_and_judges() {
     let questions = write_questions(tmp.path(), 4);
     for mode in ["per-criterion", "batched"] {
         let out = tmp.path().join(mode);
-        let o = kasauti()
+        let o = kasauti_cmd()
             .args(["run", "--base-url", &base, "--model", "tiny-random-llama"])
             .args(["--max-tokens", "24", "--seed", "7", "--samples", "2"])
             .args([
@@ -196,7 +196,7 @@ fn llama_cpp_native_completion_through_an_endpoint_file() {
     )
     .unwrap();
     let out = tmp.path().join("run");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(["run", "--endpoint", config.to_str().unwrap()])
         .args(["--model", "tiny-random-llama"])
         .args(["--max-tokens", "16", "--seed", "3", "--samples", "2"])
@@ -229,7 +229,7 @@ fn llama_cpp_native_completion_through_an_endpoint_file() {
 
     // A repeat is answered from the cache: no request reaches the server.
     let again = tmp.path().join("again");
-    let o = kasauti()
+    let o = kasauti_cmd()
         .args(["generate", "--endpoint", config.to_str().unwrap()])
         .args(["--model", "tiny-random-llama"])
         .args(["--max-tokens", "16", "--seed", "3", "--samples", "2"])
@@ -269,7 +269,7 @@ fn llama_cpp_server_as_a_jury_of_two_with_structured_replies() {
     let questions = write_questions(tmp.path(), 6);
     for mode in ["batched", "per-criterion"] {
         let out = tmp.path().join(mode);
-        let o = kasauti()
+        let o = kasauti_cmd()
             .args(["run", "--base-url", &base, "--model", "tiny-random-llama"])
             .args(["--max-tokens", "24", "--seed", "5", "--samples", "2"])
             .args(["--judge", "llm", "--judge-structured", "--judge-mode", mode])

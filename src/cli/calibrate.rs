@@ -66,8 +66,9 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     };
     let live = matches!(verdicts, JudgeVerdicts::Live { .. });
     let loaded = load(&a.data.load_options())?;
-    let (ds, diags, _) = loaded.into_dataset(a.data.skip_invalid)?;
-    print_diagnostics(ui, &diags, 20);
+    let usable = loaded.into_dataset(a.data.skip_invalid)?;
+    print_diagnostics(ui, &usable.diagnostics, 20);
+    let ds = usable.dataset;
     let job = CalibrateJob {
         labels: a.labels.clone(),
         verdicts,

@@ -53,8 +53,9 @@ pub struct GradeArgs {
 pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     let clock = super::Stopwatch::start();
     let loaded = load(&a.data.load_options())?;
-    let (ds, diags, skipped_data) = loaded.into_dataset(a.data.skip_invalid)?;
-    print_diagnostics(ui, &diags, 50);
+    let usable = loaded.into_dataset(a.data.skip_invalid)?;
+    print_diagnostics(ui, &usable.diagnostics, 50);
+    let (ds, skipped_data) = (usable.dataset, usable.skipped);
     if let Some(l) = &a.labels {
         run::labels::check_labels(l, &ds)?;
     }

@@ -54,9 +54,9 @@ pub struct RunArgs {
 
 fn load_data(data: &DataArgs, ui: &Ui) -> Result<(Dataset, usize)> {
     let loaded = load(&data.load_options())?;
-    let (ds, diags, skipped) = loaded.into_dataset(data.skip_invalid)?;
-    print_diagnostics(ui, &diags, 50);
-    Ok((ds, skipped))
+    let usable = loaded.into_dataset(data.skip_invalid)?;
+    print_diagnostics(ui, &usable.diagnostics, 50);
+    Ok((usable.dataset, usable.skipped))
 }
 
 fn print_dry_run(ui: &Ui, ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<i32> {

@@ -10,5 +10,5 @@ pub mod model;
 
 pub use check::{parse_min_words, Check, DEFAULT_NEAR_WITHIN};
 pub use language::{language_name, parse_language, DOMAINS, LANGUAGES};
-pub use load::{load, LoadOptions, Loaded};
+pub use load::{load, LoadOptions, Loaded, UsableDataset};
 pub use model::{Criterion, Dataset, Message, Origin, Prompt, Question, SourceFile};

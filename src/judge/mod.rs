@@ -3,7 +3,8 @@
 //!
 //! Every judge implements [`Judge`]: the offline rule checks ([`rules`]), the judge model
 //! ([`model`], with its prompts in [`prompt`]), and checks with the model for the rest
-//! ([`hybrid`]). Verdicts recorded elsewhere are read by [`recorded`]. All produce
+//! ([`hybrid`]). Verdicts recorded elsewhere are read by [`recorded`], whose
+//! [`recorded::RecordedJudge`] serves them as a judge of one model's answers. All produce
 //! [`Verdict`]s, which [`crate::grade`] turns into scores. Adding a judge is adding a file here
 //! that implements [`Judge`].
 

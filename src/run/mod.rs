@@ -69,8 +69,7 @@ pub fn read_dataset(dir: &Path) -> Result<Dataset> {
     let p = dir.join(DATASET);
     let bytes = std::fs::read(&p).map_err(|e| Error::unreadable(&p, e))?;
     let loaded = load_from_bytes(vec![(p, bytes)], Vec::new());
-    let (ds, _, _) = loaded.into_dataset(false)?;
-    Ok(ds)
+    Ok(loaded.into_dataset(false)?.dataset)
 }
 
 /// Reads `grades.jsonl` into records (a torn last line from a killed run is ignored).

@@ -1,8 +1,17 @@
-//! Helpers shared by the integration tests that run the binary (those that need the scripted
-//! HTTP server use `support`).
+//! Helpers shared by every integration test: running the binary, reading what it wrote, the
+//! fixture and test-data paths; the scripted OpenAI-compatible server ([`server`]) with the
+//! scripted question set it answers ([`scripted`]); and headless Chromium for rendered
+//! reports ([`browser`]).
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod scripted;
+pub mod server;
+
+#[allow(unused_imports)]
+pub use scripted::*;
+#[allow(unused_imports)]
+pub use server::{completion, Action, Request, Script, TestServer};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -53,13 +62,22 @@ pub fn read_json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// Reads a JSONL file into values.
+/// Reads a JSONL file into values; the file must exist.
 pub fn read_jsonl(p: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(p)
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-        .lines()
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    parse_jsonl(p, &text)
+}
+
+/// Reads a JSONL file into values; a file not written (yet) has none.
+pub fn jsonl(p: &Path) -> Vec<serde_json::Value> {
+    parse_jsonl(p, &std::fs::read_to_string(p).unwrap_or_default())
+}
+
+/// The non-blank lines of a JSONL file's text, parsed.
+fn parse_jsonl(p: &Path, text: &str) -> Vec<serde_json::Value> {
+    text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", p.display())))
         .collect()
 }
 

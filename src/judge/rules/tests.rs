@@ -1,5 +1,5 @@
 use super::*;
-use crate::dataset::{Criterion, Origin, Prompt};
+use crate::dataset::{Check, Criterion, Origin, Prompt};
 
 fn q_full(lang: &str, prompt: &str, min_words: Option<u32>, checks: &[(&str, f64)]) -> Question {
     Question {

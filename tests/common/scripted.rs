@@ -1,15 +1,13 @@
-//! Shared test support: the scripted OpenAI-compatible server and a small question set whose
-//! expected scores are computed here, independently of kasauti's own scoring.
-#![allow(dead_code)]
-
-pub mod server;
+//! The scripted test set: a small question set whose expected scores are computed here,
+//! independently of kasauti's own scoring, and the scripted model and judge ([`brain`]) that the
+//! test server plays.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-#[allow(unused_imports)]
-pub use server::{completion, Action, Request, Script, TestServer};
+
+use super::server::{completion, Action, Request};
 
 /// Criteria of every test question: (id, keyword, points, whether it has a rule check).
 pub const CRITERIA: [(&str, &str, f64, bool); 4] = [
@@ -170,8 +168,8 @@ pub fn brain(req: &Request) -> Action {
     Action::json(200, completion(model, &answer_text(i, s)))
 }
 
-/// The kasauti binary with a clean environment for keys and base URLs.
-pub fn kasauti() -> Command {
+/// The kasauti binary with a clean environment for keys and base URLs, to add arguments to.
+pub fn kasauti_cmd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kasauti"));
     c.env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
@@ -186,16 +184,6 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// Non-blank lines of a JSONL file, parsed.
-pub fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display())))
-        .collect()
 }
 
 /// Item key of an answer or grade line.

@@ -1,0 +1,270 @@
+//! The mapped characters written out: the context rules of normalisation (spaces between words,
+//! separators inside numbers, the nasal rule) and the NFC quick check, as each character comes.
+
+use unicode_normalization::char::{canonical_combining_class, compose};
+use unicode_normalization::{is_nfc_quick, IsNormalized};
+
+use super::table::{PassTable, COMPOSES_FIRST, FAST, STOP};
+use super::{indic_at, Letters};
+use crate::text::normalize::{
+    fold_nasal, is_word_char, INDIC_END, INDIC_START, MAYBE_STARTER, NFC_YES, WORD,
+};
+
+/// The state of the context rules and of the NFC quick check over the mapped characters.
+pub(super) struct Pass<'a> {
+    pub(super) out: &'a mut String,
+    /// A word break was seen: one space goes before the next character written, if any.
+    pub(super) pending_space: bool,
+    /// Spaces written between words.
+    pub(super) spaces: usize,
+    /// The previous mapped character was a word character / an ASCII digit.
+    pub(super) prev_word: bool,
+    pub(super) prev_digit: bool,
+    /// The last two characters written, contiguous; '\0' when unknown (for the nasal rule).
+    pub(super) tail: [char; 2],
+    /// A `,` `.` or `-` that stays only if a digit comes next.
+    pub(super) pending_sep: Option<char>,
+    /// NFC quick check: canonical combining class and the previous mapped character.
+    pub(super) last_ccc: u8,
+    pub(super) prev: char,
+    /// The quick check did not say "yes": the caller takes the full path.
+    pub(super) failed: bool,
+}
+
+impl<'a> Pass<'a> {
+    pub(super) fn new(out: &'a mut String) -> Self {
+        Pass {
+            out,
+            pending_space: false,
+            spaces: 0,
+            prev_word: false,
+            prev_digit: false,
+            tail: ['\0', '\0'],
+            pending_sep: None,
+            last_ccc: 0,
+            prev: '\0',
+            failed: false,
+        }
+    }
+
+    /// Words of the output.
+    pub(super) fn finish(self) -> usize {
+        // A pending separator at the end becomes a space, which is never written.
+        if self.out.is_empty() {
+            0
+        } else {
+            self.spaces + 1
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&mut self, c: char) {
+        if self.pending_space {
+            if !self.out.is_empty() {
+                self.out.push(' ');
+                self.spaces += 1;
+            }
+            self.pending_space = false;
+        }
+        self.out.push(c);
+    }
+
+    /// The context rules for one mapped character.
+    #[inline(always)]
+    pub(super) fn rule(&mut self, c: char, is_word: bool, is_digit: bool) {
+        if let Some(k) = self.pending_sep.take() {
+            if is_digit {
+                self.push(k);
+                self.tail = [self.tail[1], k];
+            } else {
+                self.pending_space = true;
+                self.tail = ['\0', '\0'];
+            }
+        }
+        if is_word {
+            if let Some(anusvara) = fold_nasal(self.tail[0], self.tail[1], c) {
+                // Both removed characters are in U+0900..U+0D7F, three UTF-8 bytes each.
+                let len = self.out.len() - self.tail[0].len_utf8() - self.tail[1].len_utf8();
+                self.out.truncate(len);
+                self.push(anusvara);
+                self.tail = [anusvara, c];
+            } else {
+                self.tail = [self.tail[1], c];
+            }
+            self.push(c);
+        } else {
+            match c {
+                ',' | '.' if self.prev_digit => self.pending_sep = Some(c),
+                // U+2212 MINUS SIGN is written as '-' so that both spellings match.
+                '-' | '\u{2212}' if !self.prev_word => self.pending_sep = Some('-'),
+                _ => {
+                    self.pending_space = true;
+                    self.tail = ['\0', '\0'];
+                }
+            }
+        }
+        self.prev_word = is_word;
+        self.prev_digit = is_digit;
+    }
+
+    /// An ASCII character of the mapped stream (already lower-cased).
+    #[inline(always)]
+    pub(super) fn ascii(&mut self, b: u8) {
+        self.last_ccc = 0;
+        self.prev = b as char;
+        self.rule(b as char, b.is_ascii_alphanumeric(), b.is_ascii_digit());
+    }
+
+    /// Before a run of ASCII letters and digits starting with `first`: settles a pending
+    /// separator and space as [`rule`](Self::rule) does; the caller then appends the run.
+    #[inline(always)]
+    pub(super) fn begin_ascii_word(&mut self, first: u8) {
+        if let Some(k) = self.pending_sep.take() {
+            if first.is_ascii_digit() {
+                self.push(k);
+            } else {
+                self.pending_space = true;
+            }
+        }
+        if self.pending_space {
+            if !self.out.is_empty() {
+                self.out.push(' ');
+                self.spaces += 1;
+            }
+            self.pending_space = false;
+        }
+    }
+
+    /// After a run of ASCII letters and digits ending with `last`: the state that
+    /// [`ascii`](Self::ascii) on each byte would have left.
+    #[inline(always)]
+    pub(super) fn end_ascii_word(&mut self, last: u8) {
+        // The nasal rule needs two Indic characters before a stop: after an ASCII character no
+        // earlier character can take part, so forgetting the tail changes nothing.
+        self.tail = ['\0', '\0'];
+        self.prev_word = true;
+        self.prev_digit = last.is_ascii_digit();
+        self.last_ccc = 0;
+        self.prev = char::from(last.to_ascii_lowercase());
+    }
+
+    /// Takes the run of [`FAST`] characters starting at byte `i` (whose code point is `cp`) as
+    /// far as each one is known to be copied unchanged: no composition with the character before
+    /// it, canonical order kept, and not the stop of a nasal + virama + stop pattern. Updates the
+    /// state and the letter counts as the per-character path would, and returns where the run
+    /// ends; the caller copies the run's bytes. Returns `i` when even the first character needs
+    /// the per-character path.
+    #[inline(always)]
+    pub(super) fn indic_run(
+        &mut self,
+        bytes: &[u8],
+        mut i: usize,
+        mut cp: u32,
+        table: &PassTable,
+        letters: &mut Letters,
+        last: &mut u8,
+    ) -> usize {
+        let start = i;
+        let mut e = table.entry(cp);
+        let mut prev = self.prev;
+        let mut prev_composes = true;
+        let mut last_ccc = self.last_ccc;
+        let mut tail = self.tail;
+        while let Some(c) = char::from_u32(cp) {
+            if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
+                break;
+            }
+            if e.ccc != 0 && e.ccc < last_ccc {
+                break;
+            }
+            if e.flags & STOP != 0 && fold_nasal(tail[0], tail[1], c).is_some() {
+                break;
+            }
+            if i == start {
+                // The first character: what comes before it is settled as in `rule`.
+                if self.pending_sep.take().is_some() {
+                    self.pending_space = true;
+                    tail = ['\0', '\0'];
+                }
+                if self.pending_space {
+                    if !self.out.is_empty() {
+                        self.out.push(' ');
+                        self.spaces += 1;
+                    }
+                    self.pending_space = false;
+                }
+            }
+            *last = letters.add_indic(e.letter);
+            last_ccc = e.ccc;
+            tail = [tail[1], c];
+            prev = c;
+            prev_composes = e.flags & COMPOSES_FIRST != 0;
+            i += 3;
+            match indic_at(bytes, i) {
+                Some(next) if table.entry(next).flags & FAST != 0 => {
+                    cp = next;
+                    e = table.entry(next);
+                }
+                _ => break,
+            }
+        }
+        if i > start {
+            self.prev = prev;
+            self.last_ccc = last_ccc;
+            self.tail = tail;
+            self.prev_word = true;
+            self.prev_digit = false;
+        }
+        i
+    }
+
+    /// A character of the Indic blocks in the mapped stream, with its table flags and class.
+    #[inline(always)]
+    pub(super) fn indic(&mut self, cp: u32, flags: u8, ccc: u8) {
+        let Some(c) = char::from_u32(cp) else {
+            self.failed = true;
+            return;
+        };
+        if flags & NFC_YES == 0 {
+            // A "maybe" character of class 0 is blocked from every starter but the character
+            // right before it, so the text stays NFC unless that pair composes.
+            if flags & MAYBE_STARTER == 0 || compose(self.prev, c).is_some() {
+                self.failed = true;
+                return;
+            }
+        }
+        if ccc != 0 && ccc < self.last_ccc {
+            self.failed = true;
+            return;
+        }
+        self.last_ccc = ccc;
+        self.prev = c;
+        self.rule(c, flags & WORD != 0, false);
+    }
+
+    /// Any mapped character.
+    #[inline]
+    pub(super) fn mapped(&mut self, cp: u32, table: &PassTable) {
+        if cp < 0x80 {
+            self.ascii(cp as u8);
+        } else if (INDIC_START..INDIC_END).contains(&cp) {
+            let e = table.entry(cp);
+            self.indic(cp, e.flags, e.ccc);
+        } else {
+            let Some(c) = char::from_u32(cp) else {
+                self.failed = true;
+                return;
+            };
+            let ccc = canonical_combining_class(c);
+            if is_nfc_quick(std::iter::once(c)) != IsNormalized::Yes
+                || (ccc != 0 && ccc < self.last_ccc)
+            {
+                self.failed = true;
+                return;
+            }
+            self.last_ccc = ccc;
+            self.prev = c;
+            self.rule(c, is_word_char(c), false);
+        }
+    }
+}
