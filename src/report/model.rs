@@ -82,6 +82,19 @@ pub struct ModelReport {
     /// how many they have (their scores are the judge's, uncorrected).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub too_few_labels: BTreeMap<String, usize>,
+    /// With human labels: per language with any, the judge's mean score minus the people's on
+    /// the labelled answers (positive: lenient), however few they are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub judge_bias: BTreeMap<String, LabelBias>,
+}
+
+/// The judge's bias in one group, measured on its labelled answers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LabelBias {
+    /// Labelled answers in the group.
+    pub n_labelled: usize,
+    /// Mean judge score minus mean human score over them.
+    pub judge_bias: f64,
 }
 
 /// A whole report: `report.json`.
@@ -353,9 +366,21 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     }
 
     let healthbench = ds.is_healthbench();
-    let labelled_in: Vec<Vec<usize>> = pairs
+    // (labelled answers, judge bias) per model and group, before the pairs move to the pool.
+    let labelled_in: Vec<Vec<LabelBias>> = pairs
         .iter()
-        .map(|groups| groups.iter().map(Vec::len).collect())
+        .map(|groups| {
+            groups
+                .iter()
+                .map(|p| {
+                    let n = p.len().max(1) as f64;
+                    LabelBias {
+                        n_labelled: p.len(),
+                        judge_bias: p.iter().map(|(y, f)| f - y).sum::<f64>() / n,
+                    }
+                })
+                .collect()
+        })
         .collect();
     // Every (model, group) bootstrap is independent: run them on the pool.
     type Job = (usize, usize, Vec<f64>, Vec<u32>, Vec<(f64, f64)>);
@@ -464,14 +489,21 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
         if opts.labels.is_some() {
             r.labelled = Some(labelled_answers[m]);
+            let bias_of = |l: &String| {
+                keys.index
+                    .get(&(Family::Language, l.clone()))
+                    .map(|&g| labelled_in[m][g])
+            };
             r.too_few_labels = r
                 .by_language
                 .iter()
                 .filter(|(_, g)| g.corrected.is_none())
-                .map(|(l, _)| {
-                    let g = keys.index.get(&(Family::Language, l.clone()));
-                    (l.clone(), g.map_or(0, |&g| labelled_in[m][g]))
-                })
+                .map(|(l, _)| (l.clone(), bias_of(l).map_or(0, |b| b.n_labelled)))
+                .collect();
+            r.judge_bias = r
+                .by_language
+                .keys()
+                .filter_map(|l| Some((l.clone(), bias_of(l).filter(|b| b.n_labelled > 0)?)))
                 .collect();
         }
         models.insert(records.models[m].clone(), r);
