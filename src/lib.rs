@@ -9,7 +9,9 @@
 //! Everything the command line does is a library function in [`run`]: grading answer files
 //! ([`run::grade_answers`]), live runs ([`run::live`]), rebuilding and merging reports
 //! ([`run::rebuild_reports`], [`run::merge_runs`]), comparing runs ([`run::compare_runs`]) and
-//! calibrating a judge ([`run::calibrate::calibrate_labels`]). Judges implement
+//! calibrating a judge ([`run::calibrate::calibrate_labels`]). Their configs are plain values
+//! in [`run::config`] (HTTP, model and judge options, and the live jobs built from them), filled
+//! in the way the command line fills them from its arguments. Judges implement
 //! [`judge::Judge`]; every output is an [`report::Exporter`]. The library never prints;
 //! `examples/grade_bundled.rs` grades the bundled example answers end to end.
 //!

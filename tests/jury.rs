@@ -615,3 +615,125 @@ fn calibrate_scores_the_jury_and_each_juror() {
         "{agreement}"
     );
 }
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Two jurors with keys of their own: each server gets its juror's key and no other, and
+/// neither key is written to any file of the run or the cache, nor printed, even when the
+/// servers echo the Authorization header back in replies and errors.
+#[test]
+fn each_juror_gets_its_own_key_and_no_key_is_written() {
+    const KEY_A: &str = "sk-juror-A-secret-91c2";
+    const KEY_B: &str = "sk-juror-B-secret-5d7e";
+    let tmp = tempfile::tempdir().unwrap();
+    let questions = write_questions(tmp.path(), 4);
+    let echo = |name: &'static str| -> TestServer {
+        let script: Script = Arc::new(move |req: &Request, _| {
+            let auth = req.header("authorization").unwrap_or("").to_string();
+            let body = req.json().unwrap_or(Value::Null);
+            if body["model"] == name {
+                if let Some((i, s, ids)) = judge_request(&body) {
+                    let v = json!({"criteria_met": truth(i, s, &ids[0]),
+                        "explanation": format!("checked with {auth}")});
+                    if i == 1 {
+                        return Action::json(
+                            500,
+                            json!({"error": {"message": format!("crashed holding {auth}")}}),
+                        );
+                    }
+                    return Action::json(200, completion(name, &v.to_string()));
+                }
+            }
+            brain(req)
+        });
+        TestServer::start(Duration::ZERO, 2, script)
+    };
+    let a = echo("judge-a");
+    let b = echo("judge-b");
+    let out = tmp.path().join("run");
+    let cache = tmp.path().join("cache");
+    let mut args: Vec<String> = [
+        "run",
+        "--model",
+        "answerer",
+        "--base-url",
+        &a.base_url(),
+        "--judge",
+        "llm",
+        "--judge-model",
+        "judge-a",
+        "--judge-model",
+        "judge-b",
+        "--judge-base-url",
+        &a.base_url(),
+        "--judge-base-url",
+        &b.base_url(),
+        "--judge-api-key-env",
+        "JUROR_A_KEY",
+        "--judge-api-key-env",
+        "JUROR_B_KEY",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--max-retries",
+        "0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(common(&questions, &out));
+    let o = kasauti_cmd()
+        .args(&args)
+        .env("JUROR_A_KEY", KEY_A)
+        .env("JUROR_B_KEY", KEY_B)
+        .output()
+        .unwrap();
+    // Answer 1's judge requests fail: incomplete grades, exit 1.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Each server saw its juror's key on judge requests, never the other's.
+    for (server, name, key, other) in [(&a, "judge-a", KEY_A, KEY_B), (&b, "judge-b", KEY_B, KEY_A)]
+    {
+        let log = server.log();
+        assert!(log.iter().any(|l| l.model == name));
+        for l in log.iter().filter(|l| l.model == name) {
+            assert_eq!(
+                l.authorization.as_deref(),
+                Some(format!("Bearer {key}").as_str())
+            );
+        }
+        assert!(log
+            .iter()
+            .all(|l| !l.authorization.as_deref().unwrap_or("").contains(other)));
+    }
+    let mut files = Vec::new();
+    all_files(&out, &mut files);
+    all_files(&cache, &mut files);
+    assert!(files.len() > 3);
+    let mut redacted = 0;
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let s = String::from_utf8_lossy(&bytes);
+        assert!(
+            !s.contains(KEY_A) && !s.contains(KEY_B),
+            "{} holds a key",
+            f.display()
+        );
+        redacted += s.matches("Bearer [REDACTED]").count();
+    }
+    // The echoed headers were kept, with the key replaced.
+    assert!(redacted > 0);
+    let printed = text(&o);
+    assert!(
+        !printed.contains(KEY_A) && !printed.contains(KEY_B),
+        "{printed}"
+    );
+}

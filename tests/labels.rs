@@ -202,6 +202,20 @@ fn corrected_scores_match_ppi_computed_by_hand() {
     // Tamil has 5 labelled answers: named, not corrected.
     assert_eq!(m["too_few_labels"], json!({"ta": 5}));
     assert!(m["by_language"]["ta"].get("corrected").is_none());
+    // The judge's bias is still given per language, however few the labels: the first five
+    // Tamil answers' judge scores minus their true scores.
+    let ta: Vec<&Sim> = sims.iter().filter(|s| s.lang == "ta").take(5).collect();
+    let bias = ta
+        .iter()
+        .map(|s| score(s.judge) - score(s.truth))
+        .sum::<f64>()
+        / 5.0;
+    assert_eq!(m["judge_bias"]["ta"]["n_labelled"], json!(5));
+    assert!((m["judge_bias"]["ta"]["judge_bias"].as_f64().unwrap() - bias).abs() < 1e-12);
+    assert_eq!(
+        m["judge_bias"]["bn"]["judge_bias"],
+        m["by_language"]["bn"]["corrected"]["judge_bias"]
+    );
 
     let check = |group: &Value, members: &dyn Fn(&Sim) -> bool| -> (f64, f64, f64) {
         let inside: Vec<&Sim> = sims.iter().filter(|s| members(s)).collect();

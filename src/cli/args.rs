@@ -1,23 +1,12 @@
 //! Argument groups several subcommands share (HTTP behaviour, the answering model, the judge),
 //! and turning them into the library's configs.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use serde_json::{json, Value};
 
-use crate::answers::openai::GenParams;
-use crate::answers::{anthropic, endpoint, Api};
-use crate::error::Result;
-use crate::http::{Cache, ClientConfig, Endpoint, Secret};
-use crate::judge::{
-    JudgeApi, JudgeKind, JudgeMode, JudgeSide, Panel, Reference, Template, VoteRule,
-};
-use crate::run::pipeline::ModelSide;
-
-const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+use crate::judge::{JudgeApi, JudgeKind, JudgeMode, Reference, VoteRule};
+use crate::run::{HttpOptions, JudgeOptions, ModelOptions};
 
 /// HTTP behaviour: operational settings that may change between a run and its resumption.
 #[derive(Debug, Clone, Args)]
@@ -49,48 +38,18 @@ pub struct HttpArgs {
 }
 
 impl HttpArgs {
-    /// The client settings these options describe (checked).
-    pub(super) fn config(&self) -> Result<ClientConfig> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            return Err(super::usage(
-                "--timeout must be a positive number of seconds",
-            ));
-        }
-        for (name, v) in [("--rpm", self.rpm), ("--tpm", self.tpm)] {
-            if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-                return Err(super::usage(format!("{name} must be a positive number")));
-            }
-        }
-        let cache = if self.no_cache {
-            None
-        } else {
-            self.cache_dir
-                .clone()
-                .or_else(Cache::default_dir)
-                .map(Cache::new)
-        };
-        Ok(ClientConfig {
-            concurrency: self.concurrency as usize,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs_f64(self.timeout),
+    /// The library's HTTP options.
+    pub(super) fn options(&self) -> HttpOptions {
+        HttpOptions {
+            concurrency: self.concurrency,
+            timeout_s: self.timeout,
             max_retries: self.max_retries,
-            retry_base: Duration::from_millis(self.retry_base_ms),
-            retry_cap: Duration::from_secs(60),
-            retry_after_cap: Duration::from_secs(600),
+            retry_base_ms: self.retry_base_ms,
             rpm: self.rpm,
             tpm: self.tpm,
-            cache,
-        })
-    }
-
-    /// Records these settings in `run.json`.
-    pub(super) fn settings(&self, s: &mut BTreeMap<String, Value>) {
-        s.insert("concurrency".into(), json!(self.concurrency));
-        s.insert("timeout_s".into(), json!(self.timeout));
-        s.insert("max_retries".into(), json!(self.max_retries));
-        s.insert("rpm".into(), json!(self.rpm));
-        s.insert("tpm".into(), json!(self.tpm));
-        s.insert("cache".into(), json!(!self.no_cache));
+            cache_dir: self.cache_dir.clone(),
+            no_cache: self.no_cache,
+        }
     }
 }
 
@@ -110,26 +69,6 @@ impl ApiArg {
             ApiArg::Openai => JudgeApi::OpenAi,
             ApiArg::Anthropic => JudgeApi::Anthropic,
         }
-    }
-}
-
-/// The default base URL of an API: its environment variable, else the public service.
-fn default_base_url(api: JudgeApi) -> String {
-    match api {
-        JudgeApi::OpenAi => {
-            env_nonempty("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into())
-        }
-        JudgeApi::Anthropic => {
-            env_nonempty("ANTHROPIC_BASE_URL").unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into())
-        }
-    }
-}
-
-/// The default variable holding an API's key.
-fn default_key_env(api: JudgeApi) -> &'static str {
-    match api {
-        JudgeApi::OpenAi => "OPENAI_API_KEY",
-        JudgeApi::Anthropic => anthropic::DEFAULT_KEY_ENV,
     }
 }
 
@@ -273,226 +212,60 @@ pub struct JudgeArgs {
     pub judge_price_completion: Option<f64>,
 }
 
-fn env_nonempty(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The API key in `var`, if set. A key that cannot be sent in an HTTP header (a line break from
-/// a copied file, a control character, non-ASCII text) is a credentials error at once, before any
-/// request, rather than a failure of every request after its retries.
-fn key_from(var: &str) -> Result<Option<Secret>> {
-    let Some(k) = env_nonempty(var) else {
-        return Ok(None);
-    };
-    let k = k.trim();
-    if let Some(bad) = k.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
-        let what = match bad {
-            '\n' | '\r' => "a line break".to_string(),
-            c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
-            c => format!("a non-ASCII character (U+{:04X})", c as u32),
-        };
-        return Err(crate::error::Error::Credentials(format!(
-            "the API key in ${var} contains {what}, which cannot be sent in an HTTP header; set the variable to the key alone"
-        )));
-    }
-    Ok(Some(Secret::new(k)))
-}
-
-fn check_url(u: &str) -> Result<()> {
-    match reqwest::Url::parse(u) {
-        Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Ok(()),
-        _ => Err(super::usage(format!(
-            "`{u}` is not an http(s) base URL (such as http://localhost:8000/v1)"
-        ))),
-    }
-}
-
-pub(super) fn model_side(m: &ModelArgs) -> Result<ModelSide> {
-    if m.model.trim().is_empty() {
-        return Err(super::usage("--model must not be empty"));
-    }
-    if m.temperature.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
-        return Err(super::usage("--temperature must be a number >= 0"));
-    }
-    let (endpoint, api) = match &m.endpoint {
-        Some(path) => {
-            // Checked whole before any request: every problem is named with the file and key.
-            let config = endpoint::load(path)?;
-            let names = config.env_names().join(", ");
-            let key = config.secrets().into_iter().next();
-            (
-                Endpoint::new(&config.shown_url(), key, &names),
-                Api::Endpoint(std::sync::Arc::new(config)),
-            )
-        }
-        None => {
-            let j = m.api.protocol();
-            let url = m.base_url.clone().unwrap_or_else(|| default_base_url(j));
-            check_url(&url)?;
-            let env = m.key_env();
-            let api = match m.api {
-                ApiArg::Openai => Api::OpenAi,
-                ApiArg::Anthropic => Api::Anthropic,
-            };
-            (Endpoint::new(&url, key_from(&env)?, &env), api)
-        }
-    };
-    Ok(ModelSide {
-        endpoint,
-        api,
-        model: m.model.clone(),
-        params: GenParams {
-            temperature: m.temperature,
-            max_tokens: m.max_tokens,
-            seed: m.seed,
-            system_prompt: m.system_prompt.clone(),
-            samples: m.samples,
-        },
-    })
-}
-
 impl ModelArgs {
-    /// The variable holding the model's key.
-    fn key_env(&self) -> String {
-        self.api_key_env
-            .clone()
-            .unwrap_or_else(|| default_key_env(self.api.protocol()).to_string())
-    }
-
-    /// The API, base URL and key variable a judge shares with this model by default; `None`
-    /// for an endpoint file, whose service is no judge.
-    pub(super) fn judge_defaults(&self, side: &ModelSide) -> Option<(JudgeApi, String, String)> {
-        if self.endpoint.is_some() {
-            return None;
+    /// The library's model options.
+    pub(super) fn options(&self) -> ModelOptions {
+        ModelOptions {
+            model: self.model.clone(),
+            api: self.api.protocol(),
+            endpoint: self.endpoint.clone(),
+            base_url: self.base_url.clone(),
+            api_key_env: self.api_key_env.clone(),
+            samples: self.samples,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            system_prompt: self.system_prompt.clone(),
+            price_prompt: self.price_prompt,
+            price_completion: self.price_completion,
         }
-        Some((
-            self.api.protocol(),
-            side.endpoint.base_url.clone(),
-            self.key_env(),
-        ))
     }
 }
 
-/// The judge kind and its judge models. `model` is the answering model's API, base URL and key
-/// variable, which the judge uses unless told otherwise (and when its API is the same).
-pub(super) fn judge_panel(
-    j: &JudgeArgs,
-    model: Option<(JudgeApi, String, String)>,
-) -> Result<(JudgeKind, Option<Panel>)> {
-    let named = !j.judge_model.is_empty();
-    let kind = match (j.judge, named) {
-        (None, false) | (Some(JudgeArg::Rules), _) => JudgeKind::Rules,
-        (None, true) | (Some(JudgeArg::Hybrid), true) => JudgeKind::Hybrid,
-        (Some(JudgeArg::Llm), true) => JudgeKind::Llm,
-        (Some(JudgeArg::Gated), true) => JudgeKind::Gated,
-        (Some(k), false) => {
-            let name = match k {
-                JudgeArg::Llm => "llm",
-                JudgeArg::Gated => "gated",
-                _ => "hybrid",
-            };
-            return Err(super::usage(format!("--judge {name} needs --judge-model")));
-        }
-    };
-    if kind == JudgeKind::Rules {
-        return Ok((kind, None));
-    }
-    let n = j.judge_model.len();
-    for (flag, given) in [
-        ("--judge-base-url", j.judge_base_url.len()),
-        ("--judge-api-key-env", j.judge_api_key_env.len()),
-    ] {
-        if given > 1 && given != n {
-            return Err(super::usage(format!(
-                "{flag} is given {given} times for {n} --judge-model: give it once (for every \
-                 juror) or once per --judge-model, in the same order"
-            )));
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for m in &j.judge_model {
-        if m.trim().is_empty() {
-            return Err(super::usage("--judge-model must not be empty"));
-        }
-        if !seen.insert(m.as_str()) {
-            return Err(super::usage(format!(
-                "--judge-model {m} is given twice; each juror needs its own name (to ask one \
-                 model several times, use --judge-samples)"
-            )));
-        }
-    }
-    if j.judge_temperature
-        .is_some_and(|t| !(t.is_finite() && t >= 0.0))
-    {
-        return Err(super::usage("--judge-temperature must be a number >= 0"));
-    }
-    let api = j
-        .judge_api
-        .map(ApiArg::protocol)
-        .or(model.as_ref().map(|m| m.0))
-        .unwrap_or_default();
-    // The model's URL and key serve the judge only when both speak the same API.
-    let shared = model.filter(|m| m.0 == api);
-    if j.judge_structured && api == JudgeApi::Anthropic {
-        return Err(super::usage(
-            "--judge-structured sends an OpenAI response_format, which Anthropic's Messages API \
-             does not take; leave it out with --judge-api anthropic (replies are parsed \
-             leniently and asked again when unusable)",
-        ));
-    }
-    let mode = match j.judge_mode {
-        ModeArg::PerCriterion => JudgeMode::PerCriterion,
-        ModeArg::Batched => JudgeMode::Batched,
-    };
-    let template = match &j.judge_template {
-        Some(p) => {
-            let bytes = crate::jsonl::read_file(p)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                super::usage(format!("{}: the judge template is not UTF-8", p.display()))
-            })?;
-            Template::from_text(text, mode)
-                .map_err(|e| super::usage(format!("{}: {e}", p.display())))?
-        }
-        None => Template::builtin(mode),
-    };
-    let temperature = j.judge_temperature.or((j.judge_samples > 1).then_some(0.7));
-    let pick = |list: &[String], i: usize| list.get(i).or(list.first()).cloned();
-    let mut jurors = Vec::with_capacity(n);
-    for (i, name) in j.judge_model.iter().enumerate() {
-        let url = pick(&j.judge_base_url, i).unwrap_or_else(|| match &shared {
-            Some((_, url, _)) => url.clone(),
-            None => default_base_url(api),
-        });
-        check_url(&url)?;
-        let env = pick(&j.judge_api_key_env, i).unwrap_or_else(|| match &shared {
-            Some((_, _, env)) => env.clone(),
-            None => default_key_env(api).to_string(),
-        });
-        jurors.push(JudgeSide {
-            endpoint: Endpoint::new(&url, key_from(&env)?, &env),
-            api,
-            model: name.clone(),
-            mode,
-            template: template.clone(),
-            retries: j.judge_retries,
-            structured: j.judge_structured,
-            max_tokens: j.judge_max_tokens,
-            reference: match j.judge_reference {
-                ReferenceArg::Ideal => Reference::Ideal,
-                ReferenceArg::None => Reference::None,
-            },
-            temperature,
-        });
-    }
-    Ok((
-        kind,
-        Some(Panel {
-            jurors,
-            vote: match j.jury_vote {
+impl JudgeArgs {
+    /// The library's judge options.
+    pub(super) fn options(&self) -> JudgeOptions {
+        JudgeOptions {
+            kind: self.judge.map(|j| match j {
+                JudgeArg::Rules => JudgeKind::Rules,
+                JudgeArg::Llm => JudgeKind::Llm,
+                JudgeArg::Hybrid => JudgeKind::Hybrid,
+                JudgeArg::Gated => JudgeKind::Gated,
+            }),
+            models: self.judge_model.clone(),
+            api: self.judge_api.map(ApiArg::protocol),
+            base_urls: self.judge_base_url.clone(),
+            api_key_envs: self.judge_api_key_env.clone(),
+            vote: match self.jury_vote {
                 VoteArg::Majority => VoteRule::Majority,
                 VoteArg::Unanimous => VoteRule::Unanimous,
             },
-            samples: j.judge_samples,
-        }),
-    ))
+            samples: self.judge_samples,
+            temperature: self.judge_temperature,
+            reference: match self.judge_reference {
+                ReferenceArg::Ideal => Reference::Ideal,
+                ReferenceArg::None => Reference::None,
+            },
+            template: self.judge_template.clone(),
+            mode: match self.judge_mode {
+                ModeArg::PerCriterion => JudgeMode::PerCriterion,
+                ModeArg::Batched => JudgeMode::Batched,
+            },
+            retries: self.judge_retries,
+            structured: self.judge_structured,
+            max_tokens: self.judge_max_tokens,
+            price_prompt: self.judge_price_prompt,
+            price_completion: self.judge_price_completion,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::args::{HttpArgs, JudgeArg, JudgeArgs};
+use super::args::{HttpArgs, JudgeArgs};
 use super::progress::Bars;
 use super::{formats, print_diagnostics, DataArgs, Ui};
 use crate::dataset::labels::LabelledItem;
@@ -62,19 +62,7 @@ pub fn run(a: &CalibrateArgs, ui: &Ui) -> Result<i32> {
     // Judge options are checked before anything is loaded, so a bad template or URL fails fast.
     let verdicts = match &a.verdicts {
         Some(v) => JudgeVerdicts::Recorded(v.clone()),
-        None => {
-            let mut j = a.judge.clone();
-            // Calibration measures the judge model itself unless told otherwise.
-            if j.judge.is_none() {
-                j.judge = Some(JudgeArg::Llm);
-            }
-            let (kind, side) = super::args::judge_panel(&j, None)?;
-            JudgeVerdicts::Live {
-                kind,
-                side,
-                client: a.http.config()?,
-            }
-        }
+        None => JudgeVerdicts::live(&a.judge.options(), &a.http.options())?,
     };
     let live = matches!(verdicts, JudgeVerdicts::Live { .. });
     let loaded = load(&a.data.load_options())?;

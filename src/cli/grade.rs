@@ -6,21 +6,13 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::args::{judge_panel, HttpArgs, JudgeArgs};
 use super::progress::{finish, run_live};
 use super::{formats, print_diagnostics, DataArgs, MissingPolicy, Ui};
-use crate::answers::Answer;
-use crate::answers::AnswerFiles;
 use crate::dataset::load;
-use crate::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::report::table;
 use crate::run::guard::Found;
-use crate::run::pipeline::Plan;
-use crate::run::{self, GradeJob, LiveJob, ReportSettings};
-use serde_json::json;
-use std::collections::BTreeMap;
-use std::path::Path;
+use crate::run::{self, GradeJob, JudgedGradeConfig, ReportSettings};
 
 #[derive(Debug, Args)]
 pub struct GradeArgs {
@@ -67,19 +59,29 @@ pub fn run(a: &GradeArgs, ui: &Ui, command: &[String]) -> Result<i32> {
     if let Some(l) = &a.labels {
         run::labels::check_labels(l, &ds)?;
     }
-    let with_model = a.verdicts.is_none()
-        && (!a.judge.judge_model.is_empty()
-            || matches!(
-                a.judge.judge,
-                Some(
-                    super::args::JudgeArg::Llm
-                        | super::args::JudgeArg::Hybrid
-                        | super::args::JudgeArg::Gated
-                )
-            ));
-    if with_model {
-        let dir = a.out.clone().unwrap_or_else(run::default_dir);
-        return grade_with_model(a, ui, command, ds, skipped_data, &dir);
+    let judge = a.judge.options();
+    if a.verdicts.is_none() && judge.asks_a_model() {
+        // Judged live, resumably: the same job as `run`, with answers from the files.
+        let config = JudgedGradeConfig {
+            answers: a.answers.clone(),
+            model: a.model.clone(),
+            judge,
+            http: a.http.options(),
+            dir: a.out.clone().unwrap_or_else(run::default_dir),
+            skip_invalid: a.data.skip_invalid,
+            report: ReportSettings {
+                missing_zero: a.missing == MissingPolicy::Zero,
+                skipped_invalid: skipped_data,
+                formats: formats(&a.format),
+                labels: a.labels.clone(),
+                ..Default::default()
+            },
+            command: command.to_vec(),
+        };
+        let given = config.read_answers(&ds)?;
+        print_diagnostics(ui, &given.diagnostics, 50);
+        let done = run_live(ds, config.job(given)?, ui)?;
+        return Ok(finish(ui, &done, &config.dir));
     }
     let given_out = a.out.is_some();
     let dir = a.out.clone().unwrap_or_else(run::default_dir);
@@ -167,93 +169,4 @@ fn shell_words(words: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Reads every answer (they are few next to what a judge model costs) and judges them with the
-/// judge model, resumably.
-fn grade_with_model(
-    a: &GradeArgs,
-    ui: &Ui,
-    command: &[String],
-    ds: crate::dataset::Dataset,
-    skipped_data: usize,
-    dir: &std::path::Path,
-) -> Result<i32> {
-    let mut files = AnswerFiles::open(&a.answers, a.model.clone())?;
-    let mut answers = Vec::new();
-    let diags =
-        crate::answers::check_answers(&ds, &mut files, |_, loc, _| answers.push(loc.answer))?;
-    if !diags.is_empty() && !a.data.skip_invalid {
-        return Err(Error::Input(diags));
-    }
-    print_diagnostics(ui, &diags, 50);
-    grade_with_judge(
-        ds,
-        skipped_data + diags.len(),
-        answers,
-        files.paths.clone(),
-        &a.judge,
-        &a.http,
-        dir,
-        a.missing,
-        &a.format,
-        a.labels.clone(),
-        ui,
-        command,
-    )
-}
-
-/// `kasauti grade --judge llm|hybrid`: judge saved answers with a judge model, resumably.
-#[allow(clippy::too_many_arguments)]
-fn grade_with_judge(
-    ds: Dataset,
-    skipped: usize,
-    answers: Vec<Answer>,
-    answer_files: Vec<PathBuf>,
-    judge: &JudgeArgs,
-    http: &HttpArgs,
-    dir: &Path,
-    missing: MissingPolicy,
-    format: &[String],
-    labels: Option<PathBuf>,
-    ui: &Ui,
-    command: &[String],
-) -> Result<i32> {
-    let (kind, panel) = judge_panel(judge, None)?;
-    let plan = Plan {
-        model: None,
-        judge: Some(kind),
-        panel,
-        shard: None,
-    };
-    let mut settings = BTreeMap::new();
-    settings.insert("command".into(), json!("grade"));
-    settings.insert("judge".into(), json!(kind.as_str()));
-    settings.insert("missing".into(), json!(missing.as_str()));
-    http.settings(&mut settings);
-    let job = LiveJob {
-        dir: dir.to_path_buf(),
-        plan,
-        answers: Some(answers),
-        answer_files,
-        client: http.config()?,
-        settings,
-        prices: [
-            None,
-            None,
-            judge.judge_price_prompt,
-            judge.judge_price_completion,
-        ],
-        command: command.to_vec(),
-        report: Some(ReportSettings {
-            missing_zero: missing == MissingPolicy::Zero,
-            skipped_invalid: skipped,
-            tokens: Default::default(),
-            formats: super::formats(format),
-            labels,
-            ..Default::default()
-        }),
-    };
-    let done = run_live(ds, job, ui)?;
-    Ok(finish(ui, &done, dir))
 }

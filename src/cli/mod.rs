@@ -97,16 +97,6 @@ pub enum MissingPolicy {
     Zero,
 }
 
-impl MissingPolicy {
-    /// The name recorded in run manifests and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MissingPolicy::Exclude => "exclude",
-            MissingPolicy::Zero => "zero",
-        }
-    }
-}
-
 /// Output settings shared by commands.
 pub struct Ui {
     pub quiet: bool,

@@ -102,34 +102,6 @@ pub(super) fn install_interrupt(stop: &StopHandle, ui: &Ui) {
     });
 }
 
-fn summary(ui: &Ui, o: &live::Outcome, dir: &Path) {
-    let mut parts = vec![format!("{} items to do", o.planned)];
-    if o.answered + o.failed > 0 {
-        parts.push(format!("{} answered", o.answered));
-    }
-    if o.failed > 0 {
-        parts.push(format!("{} failed (see answers.jsonl)", o.failed));
-    }
-    if o.graded > 0 {
-        parts.push(format!("{} graded", o.graded));
-    }
-    if o.incomplete > 0 {
-        parts.push(format!("{} incomplete", o.incomplete));
-    }
-    parts.push(format!(
-        "{} requests sent, {} retried, {} from the cache",
-        o.requests_sent, o.retries, o.cache_hits
-    ));
-    if o.redone > 0 {
-        parts.push(format!("{} earlier failures redone", o.redone));
-    }
-    ui.note(&format!(
-        "{}; run directory: {}",
-        parts.join(", "),
-        dir.display()
-    ));
-}
-
 /// Runs a live job with progress bars and Ctrl-C handling; an interrupted run prints how to
 /// continue and ends with [`Error::Interrupted`].
 pub(super) fn run_live(ds: Dataset, job: LiveJob, ui: &Ui) -> Result<LiveRun> {
@@ -171,7 +143,7 @@ pub(super) fn run_live(ds: Dataset, job: LiveJob, ui: &Ui) -> Result<LiveRun> {
 /// Prints a finished live run: its summary and, when it has one, the report's table. Returns
 /// the exit code.
 pub(super) fn finish(ui: &Ui, done: &LiveRun, dir: &Path) -> i32 {
-    summary(ui, &done.outcome, dir);
+    ui.note(&done.summary(dir));
     match &done.report {
         Some(rep) => {
             ui.out(&crate::report::table::language_table(rep, ui.color));

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Ui;
-use crate::dataset::{load, LoadOptions, DOMAINS, LANGUAGES};
+use crate::dataset::LoadOptions;
 use crate::error::Result;
+use crate::run::validate;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -24,6 +25,7 @@ pub struct ValidateArgs {
     pub json: bool,
 }
 
+/// `kasauti validate`.
 pub fn run(a: &ValidateArgs, ui: &Ui) -> Result<i32> {
     let opts = LoadOptions {
         questions: if a.paths.is_empty() && a.questions.is_empty() {
@@ -35,56 +37,16 @@ pub fn run(a: &ValidateArgs, ui: &Ui) -> Result<i32> {
         skip_invalid: false,
         ..Default::default()
     };
-    let loaded = load(&opts)?;
-    for d in &loaded.diagnostics {
+    let found = validate(&opts)?;
+    for d in &found.loaded.diagnostics {
         if a.json {
             println!("{}", serde_json::to_string(d).unwrap_or_default());
         } else {
             eprintln!("{}", crate::util::escape::terminal(&d.to_string()));
         }
     }
-    let ds = &loaded.dataset;
-    let errors = loaded.errors();
-    let warnings = loaded.warnings();
-    let mut langs: Vec<&str> = ds.questions.iter().map(|q| q.language.as_str()).collect();
-    langs.sort();
-    langs.dedup();
-    let criteria: usize = ds.questions.iter().map(|q| q.rubric.len()).sum();
-    let checked: usize = ds
-        .questions
-        .iter()
-        .map(|q| q.rubric.iter().filter(|c| c.check.is_some()).count())
-        .sum();
-    let mut summary = format!(
-        "{} questions in {} language(s), {} criteria ({} with a rule check); {} error(s), {} warning(s)\n",
-        ds.len(),
-        langs.len(),
-        criteria,
-        checked,
-        errors,
-        warnings
-    );
-    // Cells of the bundled grid (language × domain) that have no question.
-    let bundled = LANGUAGES.iter().filter(|l| langs.contains(&l.code)).count();
-    if bundled == LANGUAGES.len() {
-        let mut empty = Vec::new();
-        for l in LANGUAGES {
-            for d in DOMAINS {
-                if !ds
-                    .questions
-                    .iter()
-                    .any(|q| q.language == l.code && q.domain == d)
-                {
-                    empty.push(format!("{}/{}", l.code, d));
-                }
-            }
-        }
-        if !empty.is_empty() {
-            summary.push_str(&format!("note: no question for {}\n", empty.join(", ")));
-        }
-    }
     if !a.json {
-        ui.out(&summary);
+        ui.out(&found.summary());
     }
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(if found.loaded.errors() > 0 { 1 } else { 0 })
 }

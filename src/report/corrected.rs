@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::model::LabelBias;
 use super::{pct, Report};
 use crate::dataset::language_name;
 use crate::stats::ppi::Corrected;
@@ -16,6 +17,9 @@ pub(super) struct Row<'a> {
     pub group: String,
     pub raw: &'a GroupStats,
     pub corrected: Option<&'a Corrected>,
+    /// For a language with too few labels to correct: its labelled answers and the judge's
+    /// bias on them.
+    pub few: Option<LabelBias>,
 }
 
 /// Every model's overall, per-language and per-domain rows; domains only where one has a
@@ -32,6 +36,7 @@ pub(super) fn rows(report: &Report) -> Vec<Row<'_>> {
                 group: "overall".into(),
                 raw: g,
                 corrected: g.corrected.as_ref(),
+                few: None,
             });
         }
         for (l, g) in &m.by_language {
@@ -40,6 +45,7 @@ pub(super) fn rows(report: &Report) -> Vec<Row<'_>> {
                 group: format!("{} ({l})", language_name(l)),
                 raw: g,
                 corrected: g.corrected.as_ref(),
+                few: m.judge_bias.get(l).copied(),
             });
         }
         for (d, g) in &m.by_domain {
@@ -49,6 +55,7 @@ pub(super) fn rows(report: &Report) -> Vec<Row<'_>> {
                     group: format!("domain: {d}"),
                     raw: g,
                     corrected: g.corrected.as_ref(),
+                    few: None,
                 });
             }
         }
@@ -79,9 +86,11 @@ fn cells(r: &Row<'_>) -> [String; 5] {
         None => [
             raw,
             "too few labels".into(),
+            r.few
+                .map(|b| format!("{}/{}", b.n_labelled, r.raw.n))
+                .unwrap_or_default(),
             String::new(),
-            String::new(),
-            String::new(),
+            r.few.map(|b| signed_pct(b.judge_bias)).unwrap_or_default(),
         ],
     }
 }

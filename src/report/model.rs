@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::groups::{human_by_index, push_cluster, question_ranks, several_samples, Family, Keys};
+use super::metrics::{healthbench_metrics, most_missed};
 use crate::dataset::Dataset;
 use crate::grade::{code, Records};
 use crate::stats::ppi::{corrected_mean, MIN_LABELLED};
@@ -80,6 +82,19 @@ pub struct ModelReport {
     /// how many they have (their scores are the judge's, uncorrected).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub too_few_labels: BTreeMap<String, usize>,
+    /// With human labels: per language with any, the judge's mean score minus the people's on
+    /// the labelled answers (positive: lenient), however few they are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub judge_bias: BTreeMap<String, LabelBias>,
+}
+
+/// The judge's bias in one group, measured on its labelled answers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LabelBias {
+    /// Labelled answers in the group.
+    pub n_labelled: usize,
+    /// Mean judge score minus mean human score over them.
+    pub judge_bias: f64,
 }
 
 /// A whole report: `report.json`.
@@ -161,80 +176,6 @@ pub struct ReportOptions {
     pub labels: Option<LabelScores>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Family {
-    Overall,
-    Language,
-    Domain,
-    LanguageDomain,
-    Tag,
-    CriterionTag,
-}
-
-/// Interned group keys per question, so the hot loop pushes into vectors by index.
-struct Keys {
-    names: Vec<(Family, String)>,
-    index: HashMap<(Family, String), usize>,
-    /// Per question: its overall, language, domain, language×domain and tag groups.
-    question_groups: Vec<Vec<usize>>,
-    /// Per question: (criterion-tag group, criterion indices with that tag).
-    question_ctags: Vec<Vec<(usize, Vec<usize>)>>,
-}
-
-impl Keys {
-    fn intern(&mut self, f: Family, k: String) -> usize {
-        if let Some(&i) = self.index.get(&(f, k.clone())) {
-            return i;
-        }
-        self.names.push((f, k.clone()));
-        self.index.insert((f, k), self.names.len() - 1);
-        self.names.len() - 1
-    }
-
-    fn new(ds: &Dataset) -> Keys {
-        let mut keys = Keys {
-            names: Vec::new(),
-            index: HashMap::new(),
-            question_groups: Vec::new(),
-            question_ctags: Vec::new(),
-        };
-        for q in &ds.questions {
-            let mut g = vec![
-                keys.intern(Family::Overall, String::new()),
-                keys.intern(Family::Language, q.language.clone()),
-                keys.intern(Family::Domain, q.domain.clone()),
-                keys.intern(
-                    Family::LanguageDomain,
-                    format!("{}\u{1f}{}", q.language, q.domain),
-                ),
-            ];
-            let mut tags = q.tags.clone();
-            tags.sort();
-            tags.dedup();
-            for t in tags {
-                g.push(keys.intern(Family::Tag, t));
-            }
-            keys.question_groups.push(g);
-            let mut by_tag: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (ci, c) in q.rubric.iter().enumerate() {
-                let mut seen: Vec<&str> = Vec::new();
-                for t in &c.tags {
-                    if !seen.contains(&t.as_str()) {
-                        seen.push(t);
-                        by_tag.entry(t).or_default().push(ci);
-                    }
-                }
-            }
-            let ct = by_tag
-                .into_iter()
-                .map(|(t, cis)| (keys.intern(Family::CriterionTag, t.to_string()), cis))
-                .collect();
-            keys.question_ctags.push(ct);
-        }
-        keys
-    }
-}
-
 /// Builds the report from graded records.
 pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let keys = Keys::new(ds);
@@ -262,15 +203,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     let clustered = several_samples(records, nmodels, ds.len());
     // A question's cluster is its rank by id, so merged runs whose question sets come in
     // another order draw the same resamples.
-    let rank = {
-        let mut order: Vec<usize> = (0..ds.len()).collect();
-        order.sort_by(|&a, &b| ds.questions[a].id.cmp(&ds.questions[b].id));
-        let mut rank = vec![0u32; ds.len()];
-        for (r, &q) in order.iter().enumerate() {
-            rank[q] = r as u32;
-        }
-        rank
-    };
+    let rank = question_ranks(ds);
     let mut clusters: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); ngroups]; nmodels];
     // Human scores by (model, question, sample), and (human, judge) pairs per model and group.
     let human = opts
@@ -433,9 +366,21 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
     }
 
     let healthbench = ds.is_healthbench();
-    let labelled_in: Vec<Vec<usize>> = pairs
+    // (labelled answers, judge bias) per model and group, before the pairs move to the pool.
+    let labelled_in: Vec<Vec<LabelBias>> = pairs
         .iter()
-        .map(|groups| groups.iter().map(Vec::len).collect())
+        .map(|groups| {
+            groups
+                .iter()
+                .map(|p| {
+                    let n = p.len().max(1) as f64;
+                    LabelBias {
+                        n_labelled: p.len(),
+                        judge_bias: p.iter().map(|(y, f)| f - y).sum::<f64>() / n,
+                    }
+                })
+                .collect()
+        })
         .collect();
     // Every (model, group) bootstrap is independent: run them on the pool.
     type Job = (usize, usize, Vec<f64>, Vec<u32>, Vec<(f64, f64)>);
@@ -544,14 +489,21 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         r.most_missed = most_missed(ds, &crit_offset, &miss[m], opts.most_missed.max(1));
         if opts.labels.is_some() {
             r.labelled = Some(labelled_answers[m]);
+            let bias_of = |l: &String| {
+                keys.index
+                    .get(&(Family::Language, l.clone()))
+                    .map(|&g| labelled_in[m][g])
+            };
             r.too_few_labels = r
                 .by_language
                 .iter()
                 .filter(|(_, g)| g.corrected.is_none())
-                .map(|(l, _)| {
-                    let g = keys.index.get(&(Family::Language, l.clone()));
-                    (l.clone(), g.map_or(0, |&g| labelled_in[m][g]))
-                })
+                .map(|(l, _)| (l.clone(), bias_of(l).map_or(0, |b| b.n_labelled)))
+                .collect();
+            r.judge_bias = r
+                .by_language
+                .keys()
+                .filter_map(|l| Some((l.clone(), bias_of(l).filter(|b| b.n_labelled > 0)?)))
                 .collect();
         }
         models.insert(records.models[m].clone(), r);
@@ -573,109 +525,4 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         models,
         judging: None,
     }
-}
-
-/// Per model, whether some question has several graded (or failed) answers.
-fn several_samples(records: &Records, nmodels: usize, nquestions: usize) -> Vec<bool> {
-    let mut seen = vec![vec![false; nquestions]; nmodels];
-    let mut out = vec![false; nmodels];
-    for it in &records.items {
-        let (m, q) = (it.model as usize, it.question as usize);
-        if std::mem::replace(&mut seen[m][q], true) {
-            out[m] = true;
-        }
-    }
-    out
-}
-
-/// Records one zero value's question in every group a missing-zero push touched.
-fn push_cluster(clusters: &mut [Vec<u32>], keys: &Keys, question: usize, rank: &[u32]) {
-    for &g in &keys.question_groups[question] {
-        clusters[g].push(rank[question]);
-    }
-    for (g, _) in &keys.question_ctags[question] {
-        clusters[*g].push(rank[question]);
-    }
-}
-
-/// The human scores of answers in the records, by (model index, question index, sample).
-fn human_by_index(
-    ds: &Dataset,
-    records: &Records,
-    l: &LabelScores,
-) -> HashMap<(u32, u32, u32), f64> {
-    let models: HashMap<&str, u32> = records
-        .models
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.as_str(), i as u32))
-        .collect();
-    l.scores
-        .iter()
-        .filter_map(|((m, q, s), y)| Some(((*models.get(m.as_str())?, ds.position(q)?, *s), *y)))
-        .collect()
-}
-
-/// simple-evals' flat metrics: `score` and `overall_score` for the whole set, each example tag
-/// (the answer's score) and each rubric tag (the tag's criteria only), each with
-/// `:n_samples` and `:bootstrap_std`.
-/// With several samples per question, `answer_std` holds each group's bootstrap std over
-/// answers (by tag name, "" for overall), as simple-evals computes it, where the groups' own
-/// intervals resample questions.
-fn healthbench_metrics(
-    r: &ModelReport,
-    answer_std: &HashMap<String, f64>,
-) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    let mut put = |name: &str, key: &str, g: &GroupStats| {
-        out.insert(name.to_string(), g.score);
-        out.insert(format!("{name}:n_samples"), g.n as f64);
-        let std = answer_std.get(key).copied().unwrap_or(g.bootstrap_std);
-        out.insert(format!("{name}:bootstrap_std"), std);
-    };
-    if let Some(o) = &r.overall {
-        put("score", "", o);
-        put("overall_score", "", o);
-    }
-    for (k, g) in r.by_tag.iter().chain(r.by_criterion_tag.iter()) {
-        put(k, k, g);
-    }
-    out
-}
-
-fn most_missed(
-    ds: &Dataset,
-    offsets: &[usize],
-    miss: &[(u32, u32)],
-    keep: usize,
-) -> BTreeMap<String, Vec<Missed>> {
-    let mut by_lang: BTreeMap<String, Vec<Missed>> = BTreeMap::new();
-    for (qi, q) in ds.questions.iter().enumerate() {
-        for (ci, c) in q.rubric.iter().enumerate() {
-            let (judged, missed) = miss[offsets[qi] + ci];
-            if missed == 0 {
-                continue;
-            }
-            by_lang.entry(q.language.clone()).or_default().push(Missed {
-                question_id: q.id.clone(),
-                criterion_id: c.id.clone(),
-                criterion: c.text.clone(),
-                points: c.points,
-                judged: judged as usize,
-                missed: missed as usize,
-            });
-        }
-    }
-    for list in by_lang.values_mut() {
-        // Worst first: the most points lost, then the highest miss rate, then by id for stability.
-        list.sort_by(|a, b| {
-            let la = a.points.abs() * a.missed as f64 / a.judged as f64;
-            let lb = b.points.abs() * b.missed as f64 / b.judged as f64;
-            lb.total_cmp(&la)
-                .then_with(|| a.question_id.cmp(&b.question_id))
-                .then_with(|| a.criterion_id.cmp(&b.criterion_id))
-        });
-        list.truncate(keep);
-    }
-    by_lang
 }

@@ -423,6 +423,21 @@ pub enum JudgeVerdicts {
     },
 }
 
+impl JudgeVerdicts {
+    /// The judge run live, checked (its options, template, URLs and keys). Calibration measures
+    /// the judge model itself, so the judge is `llm` unless `judge` names another.
+    pub fn live(judge: &crate::run::JudgeOptions, http: &crate::run::HttpOptions) -> Result<Self> {
+        let mut judge = judge.clone();
+        judge.kind = judge.kind.or(Some(JudgeKind::Llm));
+        let (kind, side) = judge.panel(None)?;
+        Ok(JudgeVerdicts::Live {
+            kind,
+            side,
+            client: http.client_config()?,
+        })
+    }
+}
+
 /// A calibration of a judge against human labels (`kasauti calibrate`).
 #[derive(Debug, Clone)]
 pub struct CalibrateJob {

@@ -26,6 +26,51 @@ pub struct DryRun {
     pub judge_prompt_tokens: u64,
 }
 
+impl DryRun {
+    /// One line saying what `plan` would send and cost, and that nothing was sent. The judge's
+    /// figures count each answer as the model's `max_tokens` long (300 tokens without it).
+    pub fn summary(&self, plan: &Plan) -> String {
+        let mut s = format!(
+            "dry run: {} model requests (about {} prompt tokens",
+            self.requests.len(),
+            self.model_prompt_tokens
+        );
+        match self.model_completion_bound {
+            Some(b) => s.push_str(&format!(", at most {b} completion tokens)")),
+            None => s.push_str(", completion not bounded: no --max-tokens)"),
+        }
+        if let Some(panel) = &plan.panel {
+            s.push_str(&format!(
+                "; {} judge requests (about {} prompt tokens, counting each answer as {} tokens)",
+                self.judge_calls,
+                self.judge_prompt_tokens,
+                plan.model
+                    .as_ref()
+                    .and_then(|m| m.params.max_tokens)
+                    .unwrap_or(300)
+            ));
+            if panel.voices() > 1 {
+                s.push_str(&format!(
+                    ", {} juror(s) × {} sample(s) each",
+                    panel.jurors.len(),
+                    panel.samples
+                ));
+            }
+            if plan.judge == Some(JudgeKind::Gated) {
+                s.push_str(
+                    " (gated: at most this many; a criterion whose check fails is decided without \
+                     a call, which is known only once the answer is)",
+                );
+            }
+        }
+        if self.already_done > 0 {
+            s.push_str(&format!("; {} items already done", self.already_done));
+        }
+        s.push_str(". Tokens are estimated at one per three bytes of text. Nothing was sent.");
+        s
+    }
+}
+
 /// Works out the requests of a plan without sending any.
 pub fn dry_run(ds: &Dataset, dir: Option<&Path>, plan: &Plan) -> Result<DryRun> {
     let saved = match dir {

@@ -52,6 +52,35 @@ pub struct LiveRun {
     pub failed_answers: usize,
 }
 
+impl LiveRun {
+    /// One line of what this invocation did: items, answers, failures, grades, requests, and
+    /// the run directory `dir`.
+    pub fn summary(&self, dir: &Path) -> String {
+        let o = &self.outcome;
+        let mut parts = vec![format!("{} items to do", o.planned)];
+        if o.answered + o.failed > 0 {
+            parts.push(format!("{} answered", o.answered));
+        }
+        if o.failed > 0 {
+            parts.push(format!("{} failed (see answers.jsonl)", o.failed));
+        }
+        if o.graded > 0 {
+            parts.push(format!("{} graded", o.graded));
+        }
+        if o.incomplete > 0 {
+            parts.push(format!("{} incomplete", o.incomplete));
+        }
+        parts.push(format!(
+            "{} requests sent, {} retried, {} from the cache",
+            o.requests_sent, o.retries, o.cache_hits
+        ));
+        if o.redone > 0 {
+            parts.push(format!("{} earlier failures redone", o.redone));
+        }
+        format!("{}; run directory: {}", parts.join(", "), dir.display())
+    }
+}
+
 /// Runs a live job: prepares or resumes the run directory, runs the pipeline (stopping when `stop`
 /// fires), records what was done in `run.json` and writes the reports.
 pub fn live(

@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 mod compare;
+pub mod config;
 mod details;
 mod dry_run;
 mod grade;
@@ -16,11 +17,16 @@ mod reports;
 mod resume;
 pub mod sample;
 mod tasks;
+mod validate;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 pub use compare::{compare_runs, CompareJob};
+pub use config::{
+    GenerateConfig, GivenAnswers, HttpOptions, JudgeOptions, JudgedGradeConfig, ModelOptions,
+    RunConfig,
+};
 pub use dry_run::{dry_run, DryRun};
 pub use grade::{grade_answers, missing_name, GradeJob, GradedRun};
 pub use live::{live, LiveJob, LiveRun};
@@ -33,6 +39,7 @@ pub use reports::{rebuild_reports, write_reports, Rebuilt, ReportJob, ReportSett
 pub use resume::{judge_calls_saved, saved_state, token_totals, Saved};
 pub use sample::{choose_answers, write_sample, Chosen, LanguageCount, SampleJob, Sampled};
 pub use tasks::{judge_tasks, JudgeTask, JudgedTasks};
+pub use validate::{validate, Validation};
 
 use crate::dataset::{load::load_from_bytes, Dataset};
 use crate::error::{Diagnostic, Error, Result};
