@@ -13,6 +13,7 @@ pub mod negation;
 mod normalize;
 mod numbers;
 mod pass;
+mod phrase_index;
 mod phrases;
 mod script;
 mod tokens;
@@ -22,9 +23,10 @@ pub use normalize::{is_word_char, normalize, normalize_into};
 pub(crate) use numbers::next_digit;
 pub use numbers::{numbers, numbers_iter, Numbers};
 pub use pass::{analyze_into, analyze_words_into, Analysis, Letters};
+pub use phrase_index::PhraseIndex;
 pub use phrases::{PhraseError, PhraseSet};
 pub use script::{dominant_script, script_share, Script};
-pub use tokens::{PhraseIndex, Span, Tokens};
+pub use tokens::{Span, Tokens};
 
 /// Words in an already normalised text: the number of space-separated tokens.
 ///
