@@ -159,6 +159,23 @@ pub fn objects(path: &Path) -> Result<Objects> {
     })
 }
 
+impl Objects {
+    /// The next line that is a JSON object; every line before it that is not one (bad JSON, not
+    /// an object) is added to `problems`. `None` at the end of the file.
+    pub fn next_noting(
+        &mut self,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Result<Option<(usize, serde_json::Map<String, serde_json::Value>)>> {
+        for item in self.by_ref() {
+            match item? {
+                Ok(x) => return Ok(Some(x)),
+                Err(d) => problems.push(d),
+            }
+        }
+        Ok(None)
+    }
+}
+
 impl Iterator for Objects {
     type Item = Result<Result<(usize, serde_json::Map<String, serde_json::Value>), Diagnostic>>;
 

@@ -72,14 +72,8 @@ pub fn read_labelling(path: &Path, ds: &Dataset) -> Result<Vec<LabellingLine>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut first_line: HashMap<(String, String, u32), usize> = HashMap::new();
-    for item in crate::jsonl::objects(path)? {
-        let (line, o) = match item? {
-            Ok(x) => x,
-            Err(d) => {
-                problems.push(d);
-                continue;
-            }
-        };
+    let mut objects = crate::jsonl::objects(path)?;
+    while let Some((line, o)) = objects.next_noting(&mut problems)? {
         let mut p = Vec::new();
         let qid = string_field(&o, "question_id", path, line, false, &mut p);
         let model = string_field(&o, "model", path, line, false, &mut p);

@@ -57,14 +57,8 @@ pub fn read_label_set(path: &Path, ds: &Dataset) -> Result<LabelSet> {
     let mut unlabelled = 0usize;
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
-    for item in crate::jsonl::objects(path)? {
-        let (line, o) = match item? {
-            Ok(x) => x,
-            Err(d) => {
-                problems.push(d);
-                continue;
-            }
-        };
+    let mut objects = crate::jsonl::objects(path)?;
+    while let Some((line, o)) = objects.next_noting(&mut problems)? {
         let mut p = Vec::new();
         if o.contains_key("criteria") && !o.contains_key("criterion_id") {
             match answer_labels::parse_line(&o, path, line, ds, &mut p) {

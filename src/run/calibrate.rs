@@ -69,14 +69,8 @@ impl VerdictSource for RecordedVerdicts {
         let mut out: Vec<Option<Option<bool>>> = vec![None; items.len()];
         let mut first_line: Vec<usize> = vec![0; items.len()];
         let mut problems = Vec::new();
-        for item in crate::jsonl::objects(path)? {
-            let (line, o) = match item? {
-                Ok(x) => x,
-                Err(d) => {
-                    problems.push(d);
-                    continue;
-                }
-            };
+        let mut objects = crate::jsonl::objects(path)?;
+        while let Some((line, o)) = objects.next_noting(&mut problems)? {
             let mut p = Vec::new();
             let qid = string_field(&o, "question_id", path, line, false, &mut p);
             let cid = string_field(&o, "criterion_id", path, line, false, &mut p);
