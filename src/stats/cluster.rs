@@ -24,25 +24,28 @@ pub fn bootstrap_clustered(
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let score = clip01(sorted.iter().sum::<f64>() / n as f64);
-    // (sum, count) per cluster, in cluster order so the result does not depend on input order.
+    // The values grouped by cluster, sorted within each, in cluster order, so nothing depends on
+    // the input order; then (sum, count) per cluster.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| {
         clusters[a]
             .cmp(&clusters[b])
             .then(values[a].total_cmp(&values[b]))
     });
-    let mut parts: Vec<(f64, f64)> = Vec::new();
-    let mut last: Option<u32> = None;
-    for &i in &order {
-        if last != Some(clusters[i]) {
-            parts.push((0.0, 0.0));
-            last = Some(clusters[i]);
+    let mut grouped = Vec::with_capacity(n);
+    let mut starts = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if k == 0 || clusters[i] != clusters[order[k - 1]] {
+            starts.push(k);
         }
-        if let Some(p) = parts.last_mut() {
-            p.0 += values[i];
-            p.1 += 1.0;
-        }
+        grouped.push(values[i]);
     }
+    starts.push(n);
+    let groups: Vec<&[f64]> = starts.windows(2).map(|w| &grouped[w[0]..w[1]]).collect();
+    let parts: Vec<(f64, f64)> = groups
+        .iter()
+        .map(|c| (c.iter().sum(), c.len() as f64))
+        .collect();
     let g = parts.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut means = Vec::with_capacity(resamples);
@@ -56,12 +59,7 @@ pub fn bootstrap_clustered(
         means.push(clip01(sum / count));
     }
     let (mut stats, means) = summarise(score, n, means);
-    let pairs: Vec<(u32, f64)> = clusters
-        .iter()
-        .copied()
-        .zip(values.iter().copied())
-        .collect();
-    stats.se_clustered = ppi::clustered_se(&pairs);
+    stats.se_clustered = ppi::clustered_se_of(&groups);
     Some((stats, means))
 }
 

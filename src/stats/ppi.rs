@@ -137,27 +137,33 @@ pub fn corrected_mean(all_judge: &[f64], labelled: &[(f64, f64)]) -> Option<Corr
 /// over G clusters. `scores` holds (cluster, score) pairs in any order. With one score per
 /// cluster it equals the usual standard error of the mean with divisor n − 1.
 pub fn clustered_se<K: std::hash::Hash + Eq>(scores: &[(K, f64)]) -> Option<f64> {
-    let n = scores.len();
-    if n < 2 {
-        return None;
-    }
-    // Every sum runs over sorted values, so the result does not depend on the input order to
-    // the last bit.
-    let mut all: Vec<f64> = scores.iter().map(|s| s.1).collect();
-    all.sort_by(f64::total_cmp);
-    let m = all.iter().sum::<f64>() / n as f64;
     let mut clusters: std::collections::HashMap<&K, Vec<f64>> = std::collections::HashMap::new();
     for (k, x) in scores {
         clusters.entry(k).or_default().push(*x);
     }
-    let g = clusters.len() as f64;
-    if g < 2.0 {
+    let mut groups: Vec<Vec<f64>> = clusters.into_values().collect();
+    for v in &mut groups {
+        v.sort_by(f64::total_cmp);
+    }
+    let slices: Vec<&[f64]> = groups.iter().map(Vec::as_slice).collect();
+    clustered_se_of(&slices)
+}
+
+/// [`clustered_se`] from the clusters' values, each cluster's sorted (the order of the clusters
+/// does not matter). Every sum runs over sorted values, so the result does not depend on the
+/// input order to the last bit.
+pub fn clustered_se_of(clusters: &[&[f64]]) -> Option<f64> {
+    let n: usize = clusters.iter().map(|c| c.len()).sum();
+    if n < 2 || clusters.len() < 2 {
         return None;
     }
+    let mut all: Vec<f64> = clusters.iter().flat_map(|c| c.iter().copied()).collect();
+    all.sort_by(f64::total_cmp);
+    let m = all.iter().sum::<f64>() / n as f64;
+    let g = clusters.len() as f64;
     let mut squares: Vec<f64> = clusters
-        .into_values()
-        .map(|mut v| {
-            v.sort_by(f64::total_cmp);
+        .iter()
+        .map(|v| {
             let e: f64 = v.iter().map(|x| x - m).sum();
             e * e
         })
