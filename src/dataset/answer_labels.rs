@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::labelling::{sample_field, verdicts_field};
 use crate::dataset::labels::answer_sha256;
-use crate::dataset::{Dataset, Question};
+use crate::dataset::Dataset;
 use crate::error::Diagnostic;
 use crate::jsonl::{short_json, string_field, truncate};
 
@@ -54,7 +55,7 @@ pub(crate) struct AnswerLine {
     pub question_id: String,
     pub language: String,
     pub model: Option<String>,
-    pub sample: Option<u32>,
+    pub sample: u32,
     pub answer: Option<String>,
     pub rater: String,
     pub labels: Vec<bool>,
@@ -100,51 +101,10 @@ pub(crate) fn parse_line(
         ));
         return None;
     };
-    let criteria = match o.get("criteria") {
-        Some(Value::Object(c)) => c,
-        Some(Value::Null) | None => {
-            p.push(err(
-                "criteria",
-                "required field is missing (an object of criterion id: true/false)".into(),
-            ));
-            return None;
-        }
-        Some(v) => {
-            p.push(err(
-                "criteria",
-                format!(
-                    "expected an object of criterion id: true/false, got {}",
-                    short_json(v)
-                ),
-            ));
-            return None;
-        }
-    };
     let before = p.len();
-    for (k, v) in criteria {
-        if !q.rubric.iter().any(|c| &c.id == k) {
-            p.push(err(
-                &format!("criteria.{}", truncate(k, 40)),
-                format!(
-                    "question `{qid}` has no criterion `{}` (it has {})",
-                    truncate(k, 40),
-                    ids(q)
-                ),
-            ));
-        } else if !matches!(v, Value::Bool(_) | Value::Null) {
-            p.push(err(
-                &format!("criteria.{k}"),
-                format!("expected true, false or null, got {}", short_json(v)),
-            ));
-        }
-    }
-    if p.len() > before {
-        return None;
-    }
-    let labels: Vec<Option<bool>> = q
-        .rubric
-        .iter()
-        .map(|c| criteria.get(&c.id).and_then(Value::as_bool))
+    let labels: Vec<Option<bool>> = verdicts_field(o, "criteria", q, true, path, line, p)?
+        .into_iter()
+        .map(|(_, l)| l)
         .collect();
     if labels.iter().all(Option::is_none) {
         return Some(Parsed::Unlabelled);
@@ -186,25 +146,13 @@ pub(crate) fn parse_line(
         None | Some(Value::Null) => None,
         Some(_) => Some(string_field(o, "model", path, line, false, p)?),
     };
-    let sample = match o.get("sample") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|s| s <= u32::MAX as u64) => {
-            n.as_u64().map(|s| s as u32)
-        }
-        Some(v) => {
-            p.push(err(
-                "sample",
-                format!("expected a sample number (0, 1, …), got {}", short_json(v)),
-            ));
-            return None;
-        }
-    };
+    let sample = sample_field(o, path, line, p)?;
     let answer = match o.get("answer") {
         None | Some(Value::Null) => None,
         Some(_) => Some(string_field(o, "answer", path, line, true, p)?),
     };
     let key = match (&model, &answer) {
-        (Some(m), _) => AnswerKey::Run(qid.clone(), m.clone(), sample.unwrap_or(0)),
+        (Some(m), _) => AnswerKey::Run(qid.clone(), m.clone(), sample),
         (None, Some(a)) => AnswerKey::Text(qid.clone(), answer_sha256(a)),
         (None, None) => {
             p.push(err(
@@ -231,14 +179,6 @@ pub(crate) fn parse_line(
     })))
 }
 
-fn ids(q: &Question) -> String {
-    q.rubric
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Gathers the raters of each answer, in order of first appearance; a rater who labels one
 /// answer twice, or two lines that name one answer with different texts, are errors.
 pub(crate) fn gather(
@@ -258,7 +198,7 @@ pub(crate) fn gather(
                     question_id: l.question_id.clone(),
                     language: l.language.clone(),
                     model: l.model.clone(),
-                    sample: l.model.as_ref().map(|_| l.sample.unwrap_or(0)),
+                    sample: l.model.as_ref().map(|_| l.sample),
                     answer: l.answer.clone(),
                     raters: Vec::new(),
                     file: path.to_path_buf(),

@@ -167,7 +167,7 @@ pub fn read_labelling(path: &Path, ds: &Dataset) -> Result<Vec<LabellingLine>> {
 }
 
 /// `sample`: a whole number from 0 (0 when absent).
-fn sample_field(
+pub(crate) fn sample_field(
     o: &Map<String, Value>,
     path: &Path,
     line: usize,
@@ -192,7 +192,7 @@ fn sample_field(
 
 /// `criteria` or `judge`: an object from criterion id to true, false or null. Ids must be the
 /// question's; ids left out are `None`. The result lists every criterion in rubric order.
-fn verdicts_field(
+pub(crate) fn verdicts_field(
     o: &Map<String, Value>,
     key: &str,
     q: &Question,
