@@ -95,6 +95,35 @@ fn common(questions: &Path, out: &Path) -> Vec<String> {
     .collect()
 }
 
+/// The arguments of a `run` of the scripted model at `base`, judged by `judge` (`llm`, `gated`,
+/// …) with `jurors` as (model, base URL if not the model's own), then `extra`.
+fn run_args(
+    base: &str,
+    judge: &str,
+    jurors: &[(&str, Option<&str>)],
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args = vec![
+        "run",
+        "--model",
+        "answerer",
+        "--base-url",
+        base,
+        "--judge",
+        judge,
+    ];
+    for (name, _) in jurors {
+        args.extend(["--judge-model", name]);
+    }
+    for (_, url) in jurors {
+        if let Some(url) = url {
+            args.extend(["--judge-base-url", url]);
+        }
+    }
+    args.extend(extra);
+    args.into_iter().map(str::to_string).collect()
+}
+
 fn report(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
@@ -122,31 +151,17 @@ fn a_jury_of_three_disagreeing_servers_with_one_failing_juror() {
         (!(flag.load(Ordering::SeqCst) && lang(i) == "bn")).then(|| truth(i, s, id))
     });
     let out = tmp.path().join("run");
-    let mut args: Vec<String> = [
-        "run",
-        "--model",
-        "answerer",
-        "--base-url",
-        &a.base_url(),
-        "--judge",
+    let (ua, ub, uc) = (a.base_url(), b.base_url(), c.base_url());
+    let mut args = run_args(
+        &ua,
         "llm",
-        "--judge-model",
-        "judge-a",
-        "--judge-model",
-        "judge-b",
-        "--judge-model",
-        "judge-c",
-        "--judge-base-url",
-        &a.base_url(),
-        "--judge-base-url",
-        &b.base_url(),
-        "--judge-base-url",
-        &c.base_url(),
-        "--no-cache",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+        &[
+            ("judge-a", Some(&ua)),
+            ("judge-b", Some(&ub)),
+            ("judge-c", Some(&uc)),
+        ],
+        &["--no-cache"],
+    );
     args.extend(common(&questions, &out));
     let o = kasauti_cmd().args(&args).output().unwrap();
     // Bengali answers without `delta`: a says not met, b met, c nothing: undecided.
@@ -287,26 +302,19 @@ fn repeated_verdicts_take_the_majority_and_report_flips() {
     });
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
-    let mut args: Vec<String> = [
-        "run",
-        "--model",
-        "answerer",
-        "--base-url",
+    let mut args = run_args(
         &server.base_url(),
-        "--judge",
         "llm",
-        "--judge-model",
-        "judge",
-        "--judge-mode",
-        "batched",
-        "--judge-samples",
-        "3",
-        "--cache-dir",
-        cache.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+        &[("judge", None)],
+        &[
+            "--judge-mode",
+            "batched",
+            "--judge-samples",
+            "3",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ],
+    );
     args.extend(common(&questions, &out));
     let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -385,21 +393,12 @@ fn gated_judging_saves_the_calls_its_checks_decide() {
     for kind in ["llm", "hybrid", "gated"] {
         let out = tmp.path().join(kind);
         let before = judge_requests(&server);
-        let mut args: Vec<String> = [
-            "run",
-            "--model",
-            "answerer",
-            "--base-url",
+        let mut args = run_args(
             &server.base_url(),
-            "--judge",
             kind,
-            "--judge-model",
-            "judge",
-            "--no-cache",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+            &[("judge", None)],
+            &["--no-cache"],
+        );
         args.extend(common(&questions, &out));
         let o = kasauti_cmd().args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{kind}: {}", text(&o));
@@ -439,22 +438,12 @@ fn gated_judging_saves_the_calls_its_checks_decide() {
 
     // A dry run of a jury of two, three samples each: every judge request times six.
     let o = kasauti_cmd()
-        .args([
-            "run",
-            "--model",
-            "answerer",
-            "--base-url",
+        .args(run_args(
             &server.base_url(),
-        ])
-        .args([
-            "--judge",
             "llm",
-            "--judge-model",
-            "judge-x",
-            "--judge-model",
-            "judge-y",
-        ])
-        .args(["--judge-samples", "3", "--dry-run", "--questions"])
+            &[("judge-x", None), ("judge-y", None)],
+            &["--judge-samples", "3", "--dry-run", "--questions"],
+        ))
         .arg(&questions)
         .output()
         .unwrap();
@@ -487,23 +476,12 @@ fn cut_off_replies_and_self_judging() {
     });
     let server = TestServer::start(Duration::ZERO, 2, script);
     let out = tmp.path().join("cut");
-    let mut args: Vec<String> = [
-        "run",
-        "--model",
-        "answerer",
-        "--base-url",
+    let mut args = run_args(
         &server.base_url(),
-        "--judge",
         "llm",
-        "--judge-model",
-        "judge",
-        "--judge-mode",
-        "batched",
-        "--no-cache",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+        &[("judge", None)],
+        &["--judge-mode", "batched", "--no-cache"],
+    );
     args.extend(common(&questions, &out));
     let o = kasauti_cmd().args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -662,34 +640,22 @@ fn each_juror_gets_its_own_key_and_no_key_is_written() {
     let b = echo("judge-b");
     let out = tmp.path().join("run");
     let cache = tmp.path().join("cache");
-    let mut args: Vec<String> = [
-        "run",
-        "--model",
-        "answerer",
-        "--base-url",
-        &a.base_url(),
-        "--judge",
+    let (ua, ub) = (a.base_url(), b.base_url());
+    let mut args = run_args(
+        &ua,
         "llm",
-        "--judge-model",
-        "judge-a",
-        "--judge-model",
-        "judge-b",
-        "--judge-base-url",
-        &a.base_url(),
-        "--judge-base-url",
-        &b.base_url(),
-        "--judge-api-key-env",
-        "JUROR_A_KEY",
-        "--judge-api-key-env",
-        "JUROR_B_KEY",
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "--max-retries",
-        "0",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+        &[("judge-a", Some(&ua)), ("judge-b", Some(&ub))],
+        &[
+            "--judge-api-key-env",
+            "JUROR_A_KEY",
+            "--judge-api-key-env",
+            "JUROR_B_KEY",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--max-retries",
+            "0",
+        ],
+    );
     args.extend(common(&questions, &out));
     let o = kasauti_cmd()
         .args(&args)
