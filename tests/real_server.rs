@@ -74,20 +74,25 @@ fn start(dir: &std::path::Path) -> (Server, u16) {
     (server, port)
 }
 
+/// The server started, or `None` after saying the test was skipped because it is not built
+/// (a failure under `CI=true`).
+fn running_server() -> Option<(Server, u16)> {
+    let Some(dir) = server_dir() else {
+        skipped_unless_ci(
+            "llama.cpp's llama-server is not built (run .ci/llama-server.sh, or set \
+             KASAUTI_REALSERVER_DIR)",
+            "the real-server test",
+        );
+        return None;
+    };
+    Some(start(&dir))
+}
+
 #[test]
 fn llama_cpp_server_answers_and_judges() {
-    let Some(dir) = server_dir() else {
-        let why = "llama.cpp's llama-server is not built (run .ci/llama-server.sh, or set \
-                   KASAUTI_REALSERVER_DIR)";
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "{why}, and CI=true: the real-server test must run in CI"
-        );
-        println!("SKIPPED: {why}");
+    let Some((_server, port)) = running_server() else {
         return;
     };
-    let (_server, port) = start(&dir);
     let base = format!("http://127.0.0.1:{port}/v1");
     let tmp = tempfile::tempdir().unwrap();
     let questions = write_questions(tmp.path(), 4);
@@ -175,18 +180,9 @@ error = "/error/message"
 
 #[test]
 fn llama_cpp_native_completion_through_an_endpoint_file() {
-    let Some(dir) = server_dir() else {
-        let why = "llama.cpp's llama-server is not built (run .ci/llama-server.sh, or set \
-                   KASAUTI_REALSERVER_DIR)";
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "{why}, and CI=true: the real-server test must run in CI"
-        );
-        println!("SKIPPED: {why}");
+    let Some((_server, port)) = running_server() else {
         return;
     };
-    let (_server, port) = start(&dir);
     let tmp = tempfile::tempdir().unwrap();
     let questions = write_questions(tmp.path(), 3);
     let config = tmp.path().join("llama-completion.toml");
@@ -252,18 +248,9 @@ fn llama_cpp_native_completion_through_an_endpoint_file() {
 /// token budget is sized to the criteria asked), and each grade line keeps both votes.
 #[test]
 fn llama_cpp_server_as_a_jury_of_two_with_structured_replies() {
-    let Some(dir) = server_dir() else {
-        let why = "llama.cpp's llama-server is not built (run .ci/llama-server.sh, or set \
-                   KASAUTI_REALSERVER_DIR)";
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "{why}, and CI=true: the real-server test must run in CI"
-        );
-        println!("SKIPPED: {why}");
+    let Some((_server, port)) = running_server() else {
         return;
     };
-    let (_server, port) = start(&dir);
     let base = format!("http://127.0.0.1:{port}/v1");
     let tmp = tempfile::tempdir().unwrap();
     let questions = write_questions(tmp.path(), 6);

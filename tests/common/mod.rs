@@ -141,3 +141,11 @@ pub fn ok(out: &Output) -> String {
 pub fn close_abs(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
+
+/// Says that a test skipped the part that needs a tool this machine lacks; under `CI=true` that
+/// is a failure instead, so CI never passes without having run `what`.
+pub fn skipped_unless_ci(why: &str, what: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(!ci, "{why}, and CI=true: {what} must run in CI");
+    println!("SKIPPED: {why}");
+}
