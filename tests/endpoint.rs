@@ -156,20 +156,10 @@ fn a_custom_json_api_answers_and_keeps_every_guarantee() {
         "2",
         "--seed",
         "40",
-        "--questions",
-        questions.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "--retry-base-ms",
-        "5",
-        "--no-progress",
-        "--format",
-        "json",
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(live_args(&questions, &out, &cache))
     .collect();
     let o = kasauti_cmd()
         .args(&args)

@@ -19,20 +19,10 @@ fn base_args(server: &TestServer, questions: &Path, out: &Path, cache: &Path) ->
         &server.base_url(),
         "--judge-model",
         "judge",
-        "--questions",
-        questions.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "--retry-base-ms",
-        "5",
-        "--no-progress",
-        "--format",
-        "json",
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(live_args(questions, out, cache))
     .collect()
 }
 

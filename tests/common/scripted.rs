@@ -199,3 +199,24 @@ pub fn key(v: &Value) -> (String, String, u64) {
 pub fn index_of(qid: &str) -> usize {
     qid.trim_start_matches("t-").parse().unwrap()
 }
+
+/// The arguments every scripted live run shares: its questions, run folder and response cache,
+/// quick retries, no progress bars, and report.json only.
+pub fn live_args(questions: &Path, out: &Path, cache: &Path) -> Vec<String> {
+    [
+        "--questions",
+        questions.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--retry-base-ms",
+        "5",
+        "--no-progress",
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
