@@ -295,21 +295,7 @@ fn drill_down_limits_keep_pages_openable() {
         &d.join("a.jsonl"),
         "{\"question_id\": \"x-1\", \"model\": \"m1\", \"answer\": \"1857\"}\n{\"question_id\": \"x-1\", \"model\": \"m2\", \"answer\": \"in 1857, long ago\"}\n",
     );
-    ok(&kasauti(
-        d,
-        &[
-            "-q",
-            "grade",
-            "--answers",
-            "a.jsonl",
-            "--questions",
-            "q.jsonl",
-            "--out",
-            "run",
-            "--format",
-            "json",
-        ],
-    ));
+    grade_a_into_run(d);
     let runs = [d.join("run")];
     let all = Details::load(&runs).unwrap();
     assert_eq!(all.answers.len(), 2);

@@ -152,21 +152,7 @@ fn reviewer_labels_and_downloads_them() {
         .map(|(q, m, a)| serde_json::json!({"question_id": q, "model": m, "answer": a}).to_string())
         .collect();
     write(&d.join("a.jsonl"), &(lines.join("\n") + "\n"));
-    ok(&kasauti(
-        d,
-        &[
-            "-q",
-            "grade",
-            "--answers",
-            "a.jsonl",
-            "--questions",
-            "q.jsonl",
-            "--out",
-            "run",
-            "--format",
-            "json",
-        ],
-    ));
+    grade_a_into_run(d);
     ok(&kasauti(d, &["-q", "sample", "run", "--per-language", "1"]));
     let to_label = read_jsonl(&d.join("run/to-label.jsonl"));
     assert_eq!(to_label.len(), 2, "one answer per language");
@@ -437,21 +423,7 @@ fn review_file_errors_name_file_line_and_field() {
         &d.join("a.jsonl"),
         "{\"question_id\": \"x-1\", \"model\": \"m1\", \"answer\": \"1857\"}\n",
     );
-    ok(&kasauti(
-        d,
-        &[
-            "-q",
-            "grade",
-            "--answers",
-            "a.jsonl",
-            "--questions",
-            "q.jsonl",
-            "--out",
-            "run",
-            "--format",
-            "json",
-        ],
-    ));
+    grade_a_into_run(d);
     write(
         &d.join("bad.jsonl"),
         concat!(

@@ -195,21 +195,7 @@ fn small_run(d: &Path, answers: &str) {
         "{\"id\": \"x-1\", \"language\": \"hi\", \"domain\": \"history\", \"prompt\": \"कब?\", \"rubric\": [{\"criterion\": \"Says 1857\", \"points\": 1, \"check\": {\"number\": 1857}}, {\"criterion\": \"Polite\", \"points\": 1}]}\n",
     );
     write(&d.join("a.jsonl"), answers);
-    ok(&kasauti(
-        d,
-        &[
-            "-q",
-            "grade",
-            "--answers",
-            "a.jsonl",
-            "--questions",
-            "q.jsonl",
-            "--out",
-            "run",
-            "--format",
-            "json",
-        ],
-    ));
+    grade_a_into_run(d);
 }
 
 #[test]

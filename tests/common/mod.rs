@@ -149,3 +149,23 @@ pub fn skipped_unless_ci(why: &str, what: &str) {
     assert!(!ci, "{why}, and CI=true: {what} must run in CI");
     println!("SKIPPED: {why}");
 }
+
+/// Grades `a.jsonl` against `q.jsonl` in `d` into the run folder `d/run` (report.json only),
+/// quietly, failing the test if that fails.
+pub fn grade_a_into_run(d: &Path) {
+    ok(&kasauti(
+        d,
+        &[
+            "-q",
+            "grade",
+            "--answers",
+            "a.jsonl",
+            "--questions",
+            "q.jsonl",
+            "--out",
+            "run",
+            "--format",
+            "json",
+        ],
+    ));
+}
