@@ -3,12 +3,11 @@
 //! `system`, the answer as the concatenated text of the `content` blocks, and tokens from
 //! `usage.input_tokens` / `usage.output_tokens`.
 
-use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::openai::{Completion, GenParams, Usage};
 use crate::dataset::Message;
-use crate::http::{Endpoint, Outgoing, Secret, Shown};
+use crate::http::{Endpoint, Outgoing, Secret};
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com/v1";
@@ -64,36 +63,21 @@ pub fn judge_body(model: &str, prompt: &str, max_tokens: Option<u64>) -> Value {
 /// `POST {base_url}/messages` with the key in `x-api-key`. The cache scope is the base URL
 /// marked as this API, so it never meets an OpenAI entry for the same server.
 pub fn outgoing(endpoint: &Endpoint, body: Value) -> Outgoing {
-    let url = format!("{}/messages", endpoint.base_url);
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
     let mut headers = vec![(
         "anthropic-version".to_string(),
         Secret::new(VERSION.to_string()),
+        VERSION.to_string(),
     )];
-    let mut shown_headers = vec![("anthropic-version".to_string(), VERSION.to_string())];
     if let Some(k) = &endpoint.key {
-        headers.push(("x-api-key".to_string(), k.clone()));
-        shown_headers.push(("x-api-key".to_string(), "[REDACTED]".to_string()));
+        headers.push(("x-api-key".to_string(), k.clone(), "[REDACTED]".to_string()));
     }
-    Outgoing {
-        method: Method::POST,
-        shown: Shown {
-            method: Method::POST,
-            url: url.clone(),
-            headers: shown_headers,
-            body: body.clone(),
-        },
-        url,
+    Outgoing::post_json(
+        format!("{}/messages", endpoint.base_url),
         headers,
         body,
-        cache_scope: format!("anthropic {}", endpoint.base_url),
-        model,
-        gateway_errors: false,
-    }
+        format!("anthropic {}", endpoint.base_url),
+        false,
+    )
 }
 
 /// Token usage of a reply: input tokens (with those written to and read from the prompt cache,

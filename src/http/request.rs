@@ -55,21 +55,40 @@ impl Outgoing {
     /// `POST {base_url}/chat/completions` with a bearer key, if there is one. Its cache key is
     /// the one kasauti has always used (base URL, model, body, salt), so caches carry over.
     pub fn openai(endpoint: &Endpoint, body: Value) -> Outgoing {
+        let headers = endpoint
+            .key
+            .iter()
+            .map(|k| {
+                (
+                    "Authorization".to_string(),
+                    Secret::new(format!("Bearer {}", k.expose())),
+                    "Bearer [REDACTED]".to_string(),
+                )
+            })
+            .collect();
+        let scope = endpoint.base_url.clone();
+        Outgoing::post_json(endpoint.chat_url(), headers, body, scope, true)
+    }
+
+    /// A JSON `POST` to a built-in API. Each header is (name, value sent, value shown), the
+    /// shown one redacted where the value is a secret; the model, part of the cache key, is the
+    /// body's `model`.
+    pub fn post_json(
+        url: String,
+        headers: Vec<(String, Secret, String)>,
+        body: Value,
+        cache_scope: String,
+        gateway_errors: bool,
+    ) -> Outgoing {
         let model = body
             .get("model")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let mut headers = Vec::new();
-        let mut shown_headers = Vec::new();
-        if let Some(k) = &endpoint.key {
-            headers.push((
-                "Authorization".to_string(),
-                Secret::new(format!("Bearer {}", k.expose())),
-            ));
-            shown_headers.push(("Authorization".to_string(), "Bearer [REDACTED]".to_string()));
-        }
-        let url = endpoint.chat_url();
+        let (headers, shown_headers) = headers
+            .into_iter()
+            .map(|(name, sent, shown)| ((name.clone(), sent), (name, shown)))
+            .unzip();
         Outgoing {
             method: Method::POST,
             shown: Shown {
@@ -81,9 +100,9 @@ impl Outgoing {
             url,
             headers,
             body,
-            cache_scope: endpoint.base_url.clone(),
+            cache_scope,
             model,
-            gateway_errors: true,
+            gateway_errors,
         }
     }
 
