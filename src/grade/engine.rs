@@ -27,7 +27,7 @@ struct GradedLine {
     codes: Vec<u8>,
     score: Option<f64>,
     complete: bool,
-    /// The grade line as UTF-8 (written by [`RuleGradeLine::write_json`]).
+    /// The grade line as UTF-8 with its newline (written by [`RuleGradeLine::write_json`]).
     line: Vec<u8>,
     in_language: Option<bool>,
 }
@@ -39,8 +39,9 @@ type JudgedItem = Result<Option<Judged>, Diagnostic>;
 ///
 /// Four stages run at once, so both cores stay busy: a reader thread reads and parses batches of
 /// lines; the calling thread judges each batch on the rayon pool and serialises its grade lines;
-/// a consumer thread checks duplicates, keeps the compact records and joins the lines; a writer
-/// thread owns the output file. Channels between them are bounded, so memory stays flat.
+/// a consumer thread checks duplicates and keeps the compact records; a writer thread owns the
+/// output file and writes each batch's lines from their own buffers. Channels between them are
+/// bounded, so memory stays flat.
 pub fn grade_files(
     dataset: &Dataset,
     judge: &dyn Judge,
@@ -57,14 +58,14 @@ pub fn grade_files(
     let paths = files.paths.clone();
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
     let (jtx, jrx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(2);
-    let (wtx, wrx) = crossbeam_channel::bounded::<Vec<u8>>(2);
+    let (wtx, wrx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(2);
     // Emptied buffers travel back for reuse: a batch's buffers are megabytes, and allocating
     // them afresh each time makes the allocator return pages to the system and fault them in
     // again (a sixth of single-core time, measured).
-    let (spare_chunk_tx, spare_chunk_rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
     let (spare_vec_tx, spare_vec_rx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(4);
-    // So do the grade lines' own buffers, a batch's worth at a time: the judge writes each line
-    // into a buffer that held a line before, instead of fresh memory freed on another thread.
+    // So do the grade lines' own buffers, a batch's worth at a time, once written: the judge
+    // writes each line into a buffer that held a line before, instead of fresh memory freed on
+    // another thread.
     let (spare_lines_tx, spare_lines_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(4);
     std::thread::scope(|scope| -> Result<Outcome> {
         let reader = scope.spawn(move || loop {
@@ -75,10 +76,9 @@ pub fn grade_files(
             }
         });
         let writer = scope.spawn(move || -> Result<()> {
-            for mut chunk in wrx.iter() {
-                sink.write_chunk_bytes(&chunk)?;
-                chunk.clear();
-                let _ = spare_chunk_tx.try_send(chunk);
+            for lines in wrx.iter() {
+                sink.write_lines(&lines)?;
+                let _ = spare_lines_tx.try_send(lines);
             }
             Ok(())
         });
@@ -89,13 +89,7 @@ pub fn grade_files(
             let mut first_line: HashMap<(u32, u32, u32), (u32, usize), FxBuild> = HashMap::default();
             for mut judged in jrx.iter() {
                 let n = judged.len() as u64;
-                let needed: usize = judged
-                    .iter()
-                    .map(|r| r.as_ref().ok().and_then(Option::as_ref).and_then(|j| j.graded.as_ref()).map_or(0, |g| g.line.len() + 1))
-                    .sum();
-                let mut chunk = spare_chunk_rx.try_recv().unwrap_or_default();
                 let mut lines = Vec::with_capacity(judged.len());
-                chunk.reserve(needed);
                 for r in judged.drain(..) {
                     let Judged { loc, question: qi, graded: g } = match r {
                         Ok(Some(x)) => x,
@@ -126,10 +120,7 @@ pub fn grade_files(
                     }
                     first_line.insert(key, (loc.file, loc.line));
                     match g {
-                        Some(GradedLine { codes, score, complete, mut line, in_language }) => {
-                            chunk.extend_from_slice(&line);
-                            chunk.push(b'\n');
-                            line.clear();
+                        Some(GradedLine { codes, score, complete, line, in_language }) => {
                             lines.push(line);
                             out.records.push_codes(
                                 Item {
@@ -149,8 +140,7 @@ pub fn grade_files(
                     }
                 }
                 let _ = spare_vec_tx.try_send(judged);
-                let _ = spare_lines_tx.try_send(std::mem::take(&mut lines));
-                if wtx.send(chunk).is_err() {
+                if wtx.send(lines).is_err() {
                     break;
                 }
                 progress.advance(n);
@@ -226,6 +216,7 @@ pub fn grade_files(
                         let (score, _, _, complete) = line.score();
                         buf.clear();
                         line.write_json(&mut buf);
+                        buf.push(b'\n');
                         Ok(Some(Judged {
                             loc,
                             question: qi,

@@ -1,21 +1,98 @@
 //! Grade lines of the rule judge written by hand into a reused buffer: the same bytes as
-//! serialising [`RuleGradeLine`] with serde_json (keys are constants; strings and fractional
-//! numbers still go through serde_json's own writers, so escaping and float formatting are its).
-
-use std::io::Write;
+//! serialising [`RuleGradeLine`] with serde_json (keys are constants; strings are escaped as
+//! serde_json escapes them, and fractional numbers go through serde_json's own writer).
 
 use super::{code, RuleGradeLine};
 
-/// A string as a JSON string, escaped as serde_json escapes it.
-fn string(out: &mut Vec<u8>, s: &str) {
-    // Writing into a Vec<u8> cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+/// A string as a JSON string, escaped as serde_json escapes it: `"` and `\\` with a backslash,
+/// the control characters below U+0020 as `\b` `\t` `\n` `\f` `\r` or `\u00xx`, everything
+/// else as it is. The runs between bytes that need escaping are copied whole; the search for
+/// those bytes reads eight bytes at a time.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    while let Some(k) = next_escape(bytes, start) {
+        out.extend_from_slice(&bytes[start..k]);
+        escape(out, bytes[k]);
+        start = k + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether JSON needs byte `b` escaped.
+#[inline(always)]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The first byte at or after `from` that needs escaping.
+#[inline]
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// A high bit set in some byte where `v` has a zero byte (and never when it has none).
+    #[inline(always)]
+    fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGH
+    }
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        // A byte below 0x20, a quote or a backslash (each test may flag a byte too many
+        // after a true one, never one too few: the bytes are then looked at one by one).
+        let flagged = (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if flagged != 0 {
+            if let Some(k) = chunk.iter().position(|&b| needs_escape(b)) {
+                return Some(i + k);
+            }
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|k| i + k)
+}
+
+/// The escape of one byte that needs it.
+fn escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0A => out.extend_from_slice(b"\\n"),
+        0x0C => out.extend_from_slice(b"\\f"),
+        0x0D => out.extend_from_slice(b"\\r"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xF)],
+        ]),
+    }
+}
+
+/// A whole number, as serde_json writes an integer.
+fn integer(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// A number as [`points`](super::points) writes it: whole numbers without a fraction.
 fn points(out: &mut Vec<u8>, x: f64) {
     if x.fract() == 0.0 && x.abs() < 1e15 {
-        let _ = write!(out, "{}", x as i64);
+        integer(out, x as i64);
     } else {
         let _ = serde_json::to_writer(&mut *out, &x);
     }
@@ -37,7 +114,9 @@ impl RuleGradeLine<'_> {
         string(out, self.model);
         out.extend_from_slice(b",\"question_id\":");
         string(out, &q.id);
-        let _ = write!(out, ",\"sample\":{},\"language\":", self.sample);
+        out.extend_from_slice(b",\"sample\":");
+        integer(out, self.sample);
+        out.extend_from_slice(b",\"language\":");
         string(out, &q.language);
         out.extend_from_slice(b",\"domain\":");
         string(out, &q.domain);
@@ -84,5 +163,37 @@ impl RuleGradeLine<'_> {
             out.push(b'}');
         }
         out.extend_from_slice(b"]}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    fn ours(s: &str) -> String {
+        let mut out = b"kept".to_vec();
+        super::string(&mut out, s);
+        String::from_utf8(out[4..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn every_byte_is_escaped_as_serde_json_does() {
+        for c in (0u32..0x200).chain([0x2028, 0x2029, 0xFEFF, 0x1F600]) {
+            let Some(c) = char::from_u32(c) else { continue };
+            // Alone, and at every offset of an eight-byte word.
+            for k in 0..10 {
+                let s = format!("{}{c}ক্ষ", "a".repeat(k));
+                assert_eq!(ours(&s), serde_json::to_string(&s).unwrap(), "{c:?} at {k}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn strings_are_escaped_as_serde_json_does(
+            s in "[\\x00-\\x20\"\\\\a-z\u{7f}\u{900}-\u{97f}\u{b80}-\u{bff}\u{200c}\u{200d}…]{0,40}"
+        ) {
+            prop_assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
+        }
     }
 }

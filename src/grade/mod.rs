@@ -419,11 +419,15 @@ pub trait GradeSink {
         }
         Ok(())
     }
-    /// Writes several whole lines given as UTF-8 bytes (each ending in a newline).
-    fn write_chunk_bytes(&mut self, lines: &[u8]) -> Result<()> {
-        let text = std::str::from_utf8(lines)
-            .map_err(|e| crate::error::Error::Other(format!("grade lines are not UTF-8: {e}")))?;
-        self.write_chunk(text)
+    /// Writes whole lines given as UTF-8 bytes, in order (each ending in a newline).
+    fn write_lines(&mut self, lines: &[Vec<u8>]) -> Result<()> {
+        for line in lines {
+            let text = std::str::from_utf8(line).map_err(|e| {
+                crate::error::Error::Other(format!("grade lines are not UTF-8: {e}"))
+            })?;
+            self.write_chunk(text)?;
+        }
+        Ok(())
     }
 }
 
@@ -434,9 +438,9 @@ impl GradeSink for JsonlWriter {
     fn write_chunk(&mut self, lines: &str) -> Result<()> {
         self.write_raw(lines)
     }
-    fn write_chunk_bytes(&mut self, lines: &[u8]) -> Result<()> {
+    fn write_lines(&mut self, lines: &[Vec<u8>]) -> Result<()> {
         // The lines were written as UTF-8 by this crate: no need to check them again.
-        self.write_raw_bytes(lines)
+        self.write_raw_lines(lines)
     }
 }
 
@@ -449,7 +453,7 @@ impl GradeSink for NullSink {
     fn write_chunk(&mut self, _: &str) -> Result<()> {
         Ok(())
     }
-    fn write_chunk_bytes(&mut self, _: &[u8]) -> Result<()> {
+    fn write_lines(&mut self, _: &[Vec<u8>]) -> Result<()> {
         Ok(())
     }
 }
