@@ -142,11 +142,10 @@ pub struct Tokens {
     /// The answer as given, and its pieces (cut at punctuation): byte range in it and first
     /// token. A token maps back to a word of the answer when its piece has as many words as
     /// tokens (excerpts quote the answer as written); the mapping is worked out only for the
-    /// tokens an excerpt needs.
+    /// pieces an excerpt starts or ends in.
     raw: String,
     pieces: Vec<(u32, u32, u32)>,
-    raw_cache: std::cell::RefCell<Vec<Span>>,
-    raw_ready: std::cell::Cell<bool>,
+    raw_map: std::cell::RefCell<RawMap>,
     /// Letters per script of the answer as given, counted while normalising it.
     letters: Letters,
 }
@@ -176,7 +175,7 @@ impl Tokens {
         self.raw.clear();
         self.raw.push_str(raw);
         self.pieces.clear();
-        self.raw_ready.set(false);
+        self.raw_map.get_mut().clear();
         self.letters = Letters::default();
         let markers = Markers::get();
         let mut sentence = 0u32;
@@ -345,28 +344,50 @@ impl Tokens {
         self.buf = buf;
     }
 
-    /// Each token's byte range in the answer as given (`u32::MAX` twice for a token whose
-    /// piece does not map word for word onto the answer), worked out on the first excerpt of
-    /// an answer and kept for the others.
-    fn raw_spans(&self) -> std::cell::Ref<'_, Vec<Span>> {
-        if !self.raw_ready.get() {
-            let mut out = self.raw_cache.borrow_mut();
-            out.clear();
-            for (k, &(from, to, first)) in self.pieces.iter().enumerate() {
-                let tokens = match self.pieces.get(k + 1) {
-                    Some(&(_, _, next)) => (next - first) as usize,
-                    None => self.spans.len() - first as usize,
-                };
-                let start = out.len();
-                self.piece_words(from as usize, to as usize, &mut out);
-                if out.len() - start != tokens {
-                    out.truncate(start);
-                    out.resize(start + tokens, (u32::MAX, u32::MAX));
-                }
-            }
-            self.raw_ready.set(true);
+    /// Works out the byte ranges in the answer as given of the tokens of piece `k` (`u32::MAX`
+    /// twice for every token of a piece that does not map word for word onto the answer), once
+    /// per answer.
+    fn map_piece(&self, k: usize, map: &mut RawMap) {
+        if map.ready.len() != self.pieces.len() {
+            map.ready.clear();
+            map.ready.resize(self.pieces.len(), false);
+            map.spans.clear();
+            map.spans.resize(self.spans.len(), (u32::MAX, u32::MAX));
         }
-        self.raw_cache.borrow()
+        if map.ready[k] {
+            return;
+        }
+        map.ready[k] = true;
+        let (from, to, first) = self.pieces[k];
+        let end = match self.pieces.get(k + 1) {
+            Some(&(_, _, next)) => next as usize,
+            None => self.spans.len(),
+        };
+        let mut words = std::mem::take(&mut map.words);
+        words.clear();
+        self.piece_words(from as usize, to as usize, &mut words);
+        let out = &mut map.spans[first as usize..end];
+        if words.len() == out.len() {
+            out.copy_from_slice(&words);
+        }
+        map.words = words;
+    }
+
+    /// Where token `a` starts and token `b` ends in the answer as given, each `u32::MAX` when its
+    /// piece does not map word for word onto the answer.
+    fn raw_range(&self, a: usize, b: usize) -> (u32, u32) {
+        let mut map = self.raw_map.borrow_mut();
+        let piece = |t: usize| {
+            self.pieces
+                .partition_point(|p| p.2 as usize <= t)
+                .saturating_sub(1)
+        };
+        if self.pieces.is_empty() || a >= self.spans.len() || b >= self.spans.len() {
+            return (u32::MAX, u32::MAX);
+        }
+        self.map_piece(piece(a), &mut map);
+        self.map_piece(piece(b), &mut map);
+        (map.spans[a].0, map.spans[b].1)
     }
 
     /// Appends the byte ranges of the words of `raw[from..to]` as written: runs of word
@@ -405,16 +426,6 @@ impl Tokens {
         }
     }
 
-    /// Where token `a` starts and token `b` ends in the answer as given, each `u32::MAX` when its
-    /// piece does not map word for word onto the answer.
-    fn raw_range(&self, a: usize, b: usize) -> (u32, u32) {
-        let spans = self.raw_spans();
-        (
-            spans.get(a).map_or(u32::MAX, |s| s.0),
-            spans.get(b).map_or(u32::MAX, |s| s.1),
-        )
-    }
-
     /// Number of tokens.
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -434,13 +445,19 @@ impl Tokens {
     /// Tokens `first..=last` with up to `context` tokens either side, `…` marking a cut: as
     /// the answer wrote them when they map back to its words, else as normalised.
     pub fn excerpt(&self, first: usize, last: usize, context: usize) -> String {
+        let mut out = String::new();
+        self.excerpt_into(first, last, context, &mut out);
+        out
+    }
+
+    /// [`excerpt`](Self::excerpt), appended to `out`.
+    pub fn excerpt_into(&self, first: usize, last: usize, context: usize, out: &mut String) {
         if self.is_empty() {
-            return String::new();
+            return;
         }
         let last = last.min(self.len() - 1);
         let a = first.saturating_sub(context);
         let b = (last + context).min(self.len() - 1);
-        let mut out = String::new();
         if a > 0 {
             out.push('…');
         }
@@ -477,25 +494,43 @@ impl Tokens {
                     _ => (false, 4),
                 };
                 if white {
-                    flush(&mut out, run, j, &mut space);
+                    flush(out, run, j, &mut space);
                     space = true;
                     run = j + len;
                 }
                 j += len;
             }
-            flush(&mut out, run, bytes.len(), &mut space);
+            flush(out, run, bytes.len(), &mut space);
         } else {
             out.push_str(&self.text[self.spans[a].0 as usize..self.spans[b].1 as usize]);
         }
         if b + 1 < self.len() {
             out.push('…');
         }
-        out
     }
 
     /// The token index at byte offset `at` of `text` (the token containing it or the next one).
     pub fn token_at(&self, at: usize) -> usize {
         self.spans.partition_point(|&(_, e)| (e as usize) <= at)
+    }
+}
+
+/// The tokens' byte ranges in the answer as given, worked out piece by piece as excerpts need
+/// them.
+#[derive(Debug, Default, Clone)]
+struct RawMap {
+    /// By token; `u32::MAX` twice where unknown.
+    spans: Vec<Span>,
+    /// By piece: whether its tokens are worked out.
+    ready: Vec<bool>,
+    /// The words of the piece being worked out.
+    words: Vec<Span>,
+}
+
+impl RawMap {
+    fn clear(&mut self) {
+        self.spans.clear();
+        self.ready.clear();
     }
 }
 

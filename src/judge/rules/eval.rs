@@ -1,7 +1,7 @@
 //! Evaluating compiled checks on a prepared answer, each with its explanation.
 
 use super::compile::Compiled;
-use super::explain::{ctx, fmt_num};
+use super::explain::{ctx, ctx_into, fmt_num, fmt_num_into, percent_into};
 use super::{CompiledRubric, Scratch};
 use crate::text::{Span, Tokens};
 
@@ -223,15 +223,16 @@ impl CompiledRubric {
                         if k > 0 {
                             why.push_str("; ");
                         }
-                        let _ = write!(why, "found \"{}\": \"{}\"", self.phrases[*p], ctx(s, *o));
+                        why.push_str("found \"");
+                        why.push_str(&self.phrases[*p]);
+                        why.push_str("\": \"");
+                        ctx_into(s, *o, why);
+                        why.push('"');
                     }
                 } else {
-                    let _ = write!(
-                        why,
-                        "{} {} found",
-                        if *all { "missing:" } else { "none of" },
-                        self.phrase_list(if *all { &missing } else { ids })
-                    );
+                    why.push_str(if *all { "missing: " } else { "none of " });
+                    self.phrase_list_into(if *all { &missing } else { ids }, why);
+                    why.push_str(" found");
                     if let Some(r) = rejected {
                         let _ = write!(why, " ({r})");
                     }
@@ -269,7 +270,11 @@ impl CompiledRubric {
                 let rejected = self.number_spans(c, s, &mut spans);
                 match spans.first() {
                     Some(&sp) => {
-                        let _ = write!(why, "found {} at \"{}\"", fmt_num(*value), ctx(s, sp));
+                        why.push_str("found ");
+                        fmt_num_into(*value, why);
+                        why.push_str(" at \"");
+                        ctx_into(s, sp, why);
+                        why.push('"');
                         if !near.is_empty() {
                             let _ =
                                 write!(why, " within {within} words of {}", self.phrase_list(near));
@@ -298,19 +303,19 @@ impl CompiledRubric {
                 // the raw text is what a reader sees), counted when the answer was normalised.
                 let share = s.toks.letters().share(*script);
                 let met = share >= *min_share && share > 0.0;
-                let _ = write!(
-                    why,
-                    "{} is {:.0}% of the letters (at least {:.0}% needed)",
-                    script.code(),
-                    share * 100.0,
-                    min_share * 100.0
-                );
+                why.push_str(script.code());
+                why.push_str(" is ");
+                percent_into(share * 100.0, why);
+                why.push_str("% of the letters (at least ");
+                percent_into(min_share * 100.0, why);
+                why.push_str("% needed)");
                 met
             }
             Compiled::Words { min, max } => {
                 let n = s.toks.len() as u64;
                 let met = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
-                let _ = write!(why, "{n} words (");
+                why.push_str(itoa::Buffer::new().format(n));
+                why.push_str(" words (");
                 match (min, max) {
                     (Some(a), Some(b)) => {
                         let _ = write!(why, "{a} to {b} wanted)");
