@@ -22,23 +22,24 @@ pub fn bootstrap_clustered(
     }
     let n = values.len();
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    // Values equal under `total_cmp` are the same bits, so an unstable sort gives the same order.
+    sorted.sort_unstable_by(f64::total_cmp);
     let score = clip01(sorted.iter().sum::<f64>() / n as f64);
     // The values grouped by cluster, sorted within each, in cluster order, so nothing depends on
     // the input order; then (sum, count) per cluster.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        clusters[a]
-            .cmp(&clusters[b])
-            .then(values[a].total_cmp(&values[b]))
-    });
+    let mut pairs: Vec<(u32, f64)> = clusters
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let mut grouped = Vec::with_capacity(n);
     let mut starts = Vec::new();
-    for (k, &i) in order.iter().enumerate() {
-        if k == 0 || clusters[i] != clusters[order[k - 1]] {
+    for (k, &(c, v)) in pairs.iter().enumerate() {
+        if k == 0 || c != pairs[k - 1].0 {
             starts.push(k);
         }
-        grouped.push(values[i]);
+        grouped.push(v);
     }
     starts.push(n);
     let groups: Vec<&[f64]> = starts.windows(2).map(|w| &grouped[w[0]..w[1]]).collect();

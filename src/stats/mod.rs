@@ -94,7 +94,7 @@ pub fn summarise(score: f64, n: usize, mut means: Vec<f64>) -> (GroupStats, Vec<
     let std = population_std(&means);
     let order = {
         let mut m = means.clone();
-        m.sort_by(f64::total_cmp);
+        m.sort_unstable_by(f64::total_cmp);
         m
     };
     let ci95 = [percentile(&order, 2.5), percentile(&order, 97.5)];
@@ -238,7 +238,7 @@ pub fn bootstrap(
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    values.sort_unstable_by(f64::total_cmp);
     let mut distinct: Vec<(f64, u64)> = Vec::new();
     for &v in values.iter() {
         match distinct.last_mut() {
@@ -387,7 +387,7 @@ mod tests {
             .map(|i| ((i * 2_654_435_761) % 1009) as f64 / 1009.0)
             .map(|x| x * x - 0.1)
             .collect();
-        v.sort_by(f64::total_cmp);
+        v.sort_unstable_by(f64::total_cmp);
         let mut distinct: Vec<(f64, u64)> = Vec::new();
         for &x in &v {
             match distinct.last_mut() {

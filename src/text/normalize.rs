@@ -86,6 +86,12 @@ pub fn is_word_char(c: char) -> bool {
     }
 }
 
+/// The flags of the Indic blocks' characters by code point less [`INDIC_START`] (`WORD`: what
+/// [`is_word_char`] says), for loops that look up many characters.
+pub(super) fn indic_flag_table() -> &'static [u8; INDIC_LEN] {
+    &indic_table().flags
+}
+
 /// A letter for script statistics: alphabetic or a combining mark (not digits, punctuation,
 /// spaces, or ZWJ/ZWNJ, which are format characters). ASCII and the Indic blocks are answered
 /// from tables, since script checks run on every answer.

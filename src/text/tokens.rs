@@ -8,7 +8,7 @@
 //! on its own.
 
 use super::negation::Markers;
-use super::normalize::is_word_char;
+use super::normalize::{indic_flag_table, is_word_char, INDIC_START, WORD};
 use super::pass::{analyze_words_into, indic_at, Letters};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
@@ -394,14 +394,16 @@ impl Tokens {
     /// characters (joiners stay inside a word, as normalisation removes them).
     fn piece_words(&self, from: usize, to: usize, out: &mut Vec<Span>) {
         let bytes = self.raw.as_bytes();
+        let flags = indic_flag_table();
         let mut word_start = None;
         let mut j = from;
         while j < to {
             let b = bytes[j];
             let (inside, len) = if b < 0x80 {
                 (b.is_ascii_alphanumeric(), 1)
-            } else if let Some(c) = indic_at(bytes, j).and_then(char::from_u32) {
-                (is_word_char(c), 3)
+            } else if let Some(cp) = indic_at(bytes, j) {
+                let flag = flags.get((cp - INDIC_START) as usize).copied().unwrap_or(0);
+                (flag & WORD != 0, 3)
             } else {
                 match self.raw.get(j..).and_then(|r| r.chars().next()) {
                     Some(c) => (
@@ -479,26 +481,43 @@ impl Tokens {
                     out.push_str(part.get(from..to).unwrap_or_default());
                 }
             };
-            while let Some(&b) = bytes.get(j) {
-                let (white, len) = match b {
-                    0..=0x7F => (matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'), 1),
+            // The length of the white-space character at `j`, if there is one there.
+            let white_at = |j: usize| -> Option<usize> {
+                match *bytes.get(j)? {
+                    b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => Some(1),
                     // Only these lead bytes start white space beyond ASCII (U+0085, U+00A0,
                     // U+1680, U+2000..U+205F, U+3000).
-                    0xC2 | 0xE1 | 0xE2 | 0xE3 => match part.get(j..).and_then(|r| r.chars().next())
-                    {
-                        Some(c) => (c.is_whitespace(), c.len_utf8()),
-                        None => break,
-                    },
-                    0xC0..=0xDF => (false, 2),
-                    0xE0..=0xEF => (false, 3),
-                    _ => (false, 4),
+                    0xC2 | 0xE1 | 0xE2 | 0xE3 => part
+                        .get(j..)?
+                        .chars()
+                        .next()
+                        .filter(|c| c.is_whitespace())
+                        .map(char::len_utf8),
+                    _ => None,
+                }
+            };
+            while let Some(&b) = bytes.get(j) {
+                let Some(len) = white_at(j) else {
+                    j += match b {
+                        0..=0x7F => 1,
+                        0xC0..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        _ => 4,
+                    };
+                    continue;
                 };
-                if white {
+                let mut end = j + len;
+                while let Some(len) = white_at(end) {
+                    end += len;
+                }
+                // One plain space inside the excerpt stays where it is, in the run being
+                // copied; any other white space becomes one space.
+                if !(b == b' ' && end == j + 1 && end < bytes.len()) {
                     flush(out, run, j, &mut space);
                     space = true;
-                    run = j + len;
+                    run = end;
                 }
-                j += len;
+                j = end;
             }
             flush(out, run, bytes.len(), &mut space);
         } else {
@@ -622,6 +641,47 @@ mod tests {
         ] {
             let t = toks(text);
             assert_eq!(t.sentence.last(), Some(&1), "{text}: {:?}", t.sentence);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn excerpts_fold_white_space_as_splitting_on_it_does(
+            words in proptest::collection::vec(
+                "[a-zA-Z0-9]{1,5}|[\u{915}-\u{939}\u{93e}-\u{94c}]{1,4}|[\u{c15}-\u{c28}\u{c3e}-\u{c44}]{1,4}",
+                1..12,
+            ),
+            gaps in proptest::collection::vec(
+                "[ \t\n\r\u{b}\u{c}\u{85}\u{a0}\u{1680}\u{2003}\u{2028}\u{205f}\u{3000}]{1,3}| ",
+                12,
+            ),
+            lead in "[ \n]{0,2}",
+        ) {
+            let mut text = lead.clone();
+            let mut part = String::new();
+            for (k, w) in words.iter().enumerate() {
+                if k > 0 {
+                    text.push_str(&gaps[k]);
+                    part.push_str(&gaps[k]);
+                }
+                text.push_str(w);
+                part.push_str(w);
+            }
+            text.push_str(&gaps[0]);
+            // Each run of white space as one space, written by hand.
+            let mut want = String::new();
+            for (k, piece) in part.split(char::is_whitespace).enumerate() {
+                if !piece.is_empty() {
+                    if k > 0 && !want.is_empty() {
+                        want.push(' ');
+                    }
+                    want.push_str(piece);
+                }
+            }
+            let t = toks(&text);
+            if t.len() == words.len() {
+                proptest::prop_assert_eq!(t.excerpt(0, t.len() - 1, 0), want);
+            }
         }
     }
 
