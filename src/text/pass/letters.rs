@@ -108,6 +108,18 @@ impl Letters {
         letter
     }
 
+    /// Counts `n` letters of the Indic blocks of script code `letter` (none for
+    /// [`NO_SCRIPT`]): what `n` calls of [`add_indic`](Self::add_indic) would count.
+    #[inline(always)]
+    pub(super) fn add_indic_n(&mut self, letter: u8, n: usize) {
+        if letter != NO_SCRIPT {
+            if let Some(c) = self.counts.get_mut(letter as usize) {
+                *c += n;
+            }
+            self.total += n;
+        }
+    }
+
     /// Counts any other character; `last` is the script code of the character before it.
     pub(super) fn add_generic(&mut self, c: char, last: u8) -> u8 {
         if !is_letter(c) {

@@ -5,7 +5,7 @@ use unicode_normalization::char::{canonical_combining_class, compose};
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 use super::table::{PassTable, COMPOSES_FIRST, FAST, STOP};
-use super::{indic_at, Letters};
+use super::{indic_at, Letters, NO_SCRIPT};
 use crate::text::normalize::{
     fold_nasal, is_word_char, INDIC_END, INDIC_START, MAYBE_STARTER, NFC_YES, WORD,
 };
@@ -161,7 +161,8 @@ impl<'a> Pass<'a> {
 
     /// Takes the run of [`FAST`] characters starting at byte `i` (whose code point is `cp`) as
     /// far as each one is known to be copied unchanged: no composition with the character before
-    /// it, canonical order kept, and not the stop of a nasal + virama + stop pattern. Updates the
+    /// it, canonical order kept, and not the stop of a nasal + virama + stop pattern. Single
+    /// spaces between such words belong to the run (normalisation writes them as they are). Updates the
     /// state and the letter counts as the per-character path would, and returns where the run
     /// ends; the caller copies the run's bytes. Returns `i` when even the first character needs
     /// the per-character path.
@@ -181,6 +182,13 @@ impl<'a> Pass<'a> {
         let mut prev_composes = true;
         let mut last_ccc = self.last_ccc;
         let mut tail = self.tail;
+        // Letters are counted in registers while the script stays the same (one count in
+        // memory bumped per character would make each character wait for the one before).
+        let mut script = NO_SCRIPT;
+        let mut same = 0usize;
+        let mut letter = *last;
+        // Where the run's first byte goes in the output, once what comes before it is written.
+        let mut base = self.out.len();
         while let Some(c) = char::from_u32(cp) {
             if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
                 break;
@@ -203,8 +211,17 @@ impl<'a> Pass<'a> {
                     }
                     self.pending_space = false;
                 }
+                base = self.out.len();
             }
-            *last = letters.add_indic(e.letter);
+            letter = e.letter;
+            if letter != NO_SCRIPT {
+                if letter != script {
+                    letters.add_indic_n(script, same);
+                    script = letter;
+                    same = 0;
+                }
+                same += 1;
+            }
             last_ccc = e.ccc;
             tail = [tail[1], c];
             prev = c;
@@ -215,10 +232,38 @@ impl<'a> Pass<'a> {
                     cp = next;
                     e = table.entry(next);
                 }
-                _ => break,
+                _ => {
+                    // One space between this word and another run of FAST characters is
+                    // written as it stands, so the run goes on: after a space nothing composes,
+                    // no class is out of order and no nasal pattern is open, so the next
+                    // character passes the checks above.
+                    let next = match bytes.get(i) {
+                        Some(b' ') => indic_at(bytes, i + 1),
+                        _ => None,
+                    };
+                    match next {
+                        Some(next) if table.entry(next).flags & FAST != 0 => {
+                            if let Some(v) = self.space_offsets.as_deref_mut() {
+                                v.push((base + (i - start)) as u32);
+                            }
+                            self.spaces += 1;
+                            tail = ['\0', '\0'];
+                            prev = ' ';
+                            prev_composes = false;
+                            last_ccc = 0;
+                            letter = NO_SCRIPT;
+                            i += 1;
+                            cp = next;
+                            e = table.entry(next);
+                        }
+                        _ => break,
+                    }
+                }
             }
         }
+        letters.add_indic_n(script, same);
         if i > start {
+            *last = letter;
             self.prev = prev;
             self.last_ccc = last_ccc;
             self.tail = tail;

@@ -115,6 +115,11 @@ fn every_indic_char_in_context() {
             format!("{c}\u{301}a"),
             format!("1{c}2 -{c}5, {c}.7"),
             format!("A{c}\u{200D}{c}"),
+            // After and before a single space inside a run of words, and after two.
+            format!("क {c}"),
+            format!("{c} क {c}"),
+            format!("ন্ {c}\u{09BE} {c}"),
+            format!("க {c}  {c} 1"),
         ] {
             check(&s).unwrap();
         }
