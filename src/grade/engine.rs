@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::line::LineParts;
 use super::{code, GradeSink, Item, Outcome, Progress, RuleGradeLine};
 use crate::answers::{AnswerFiles, Located};
 use crate::dataset::Dataset;
@@ -56,6 +57,9 @@ pub fn grade_files(
         ));
     }
     let paths = files.paths.clone();
+    // Each question's part of its grade lines, serialised once.
+    let parts: Vec<LineParts> = dataset.questions.iter().map(LineParts::new).collect();
+    let parts = &parts;
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Result<Located, Diagnostic>>>>(2);
     let (jtx, jrx) = crossbeam_channel::bounded::<Vec<JudgedItem>>(2);
     let (wtx, wrx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(2);
@@ -213,9 +217,10 @@ pub fn grade_files(
                             answer_script,
                             in_language,
                         };
-                        let (score, _, _, complete) = line.score();
+                        let scored = line.score();
+                        let (score, _, _, complete) = scored;
                         buf.clear();
-                        line.write_json(&mut buf);
+                        line.write_json_with(&parts[qi as usize], scored, &mut buf);
                         buf.push(b'\n');
                         Ok(Some(Judged {
                             loc,
