@@ -2,6 +2,7 @@
 //! judge's checks that care where a match is.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use super::filter::TokenFilter;
 use super::normalize::normalize_into;
@@ -9,26 +10,35 @@ use super::tokens::{Span, Tokens};
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
-/// One phrase as tokens; with `prefix`, its last token matches any token that begins with it.
-#[derive(Debug, Clone)]
-struct Pattern {
-    tokens: Vec<String>,
-    prefix: bool,
-}
-
 /// Phrases found at token positions. A phrase ending in `*` matches any word that begins with
 /// what precedes the `*` (in a multi-word phrase, the `*` applies to its last word).
+///
+/// A rubric's phrases are kept in a few flat arrays rather than a string per token and a hash
+/// table: answers visit rubrics in no particular order, so a rubric's index is usually cold in
+/// cache, and every separate allocation visited is a cache miss.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseIndex {
-    patterns: Vec<Pattern>,
-    /// Exact first token → patterns starting with it.
-    by_first: HashMap<Box<str>, Vec<usize>, FxBuild>,
-    /// The keys of `by_first`, for ruling most tokens out without hashing them.
+    /// Every token of every phrase, one after another.
+    text: String,
+    /// Byte range of each phrase token in `text`.
+    tokens: Vec<(u32, u32)>,
+    /// Each phrase: its first token in `tokens`, its number of tokens, and whether its last
+    /// token is a prefix.
+    patterns: Vec<(u32, u32, bool)>,
+    /// (hash of the first token, phrase) of every phrase that is not a one-token prefix, sorted.
+    heads: Vec<(u64, u32)>,
+    /// The first tokens of `heads`, for ruling most tokens out without hashing them.
     first_filter: TokenFilter<16>,
-    /// One-token prefix patterns, by prefix.
+    /// One-token prefix phrases, by prefix.
     by_prefix: HashMap<Box<str>, Vec<usize>, FxBuild>,
     /// Longest prefix in bytes.
     longest_prefix: usize,
+}
+
+/// The hash of a token in [`PhraseIndex::heads`].
+#[inline]
+fn token_hash(t: &str) -> u64 {
+    FxBuild::default().hash_one(t)
 }
 
 impl PhraseIndex {
@@ -44,28 +54,26 @@ impl PhraseIndex {
                 None => (p, false),
             };
             normalize_into(body, &mut buf);
-            let tokens: Vec<String> = buf
-                .split(' ')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect();
-            if let Some(first) = tokens.first() {
-                if prefix && tokens.len() == 1 {
-                    idx.longest_prefix = idx.longest_prefix.max(first.len());
-                    idx.by_prefix
-                        .entry(first.as_str().into())
-                        .or_default()
-                        .push(i);
+            let first = idx.tokens.len() as u32;
+            for t in buf.split(' ').filter(|t| !t.is_empty()) {
+                let start = idx.text.len() as u32;
+                idx.text.push_str(t);
+                idx.tokens.push((start, idx.text.len() as u32));
+            }
+            let count = idx.tokens.len() as u32 - first;
+            if let Some(&(a, b)) = idx.tokens.get(first as usize).filter(|_| count > 0) {
+                let head = &idx.text[a as usize..b as usize];
+                if prefix && count == 1 {
+                    idx.longest_prefix = idx.longest_prefix.max(head.len());
+                    idx.by_prefix.entry(head.into()).or_default().push(i);
                 } else {
-                    idx.first_filter.insert(first);
-                    idx.by_first
-                        .entry(first.as_str().into())
-                        .or_default()
-                        .push(i);
+                    idx.first_filter.insert(head);
+                    idx.heads.push((token_hash(head), i as u32));
                 }
             }
-            idx.patterns.push(Pattern { tokens, prefix });
+            idx.patterns.push((first, count, prefix));
         }
+        idx.heads.sort_unstable();
         idx
     }
 
@@ -77,6 +85,12 @@ impl PhraseIndex {
     /// Whether there are no phrases.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+
+    /// Token `j` of the phrases' tokens.
+    fn token(&self, j: usize) -> &str {
+        let (a, b) = self.tokens[j];
+        &self.text[a as usize..b as usize]
     }
 
     /// Every occurrence of every phrase: `out[i]` lists phrase `i`'s spans in order.
@@ -92,28 +106,26 @@ impl PhraseIndex {
         let n = toks.len();
         for i in 0..n {
             let t = toks.get(i);
-            let list = if self.first_filter.may_contain(t) {
-                self.by_first.get(t)
-            } else {
-                None
-            };
-            if let Some(list) = list {
-                for &p in list {
-                    let pat = &self.patterns[p];
-                    let k = pat.tokens.len();
+            if self.first_filter.may_contain(t) {
+                let h = token_hash(t);
+                let from = self.heads.partition_point(|&(x, _)| x < h);
+                for &(_, p) in self.heads[from..].iter().take_while(|&&(x, _)| x == h) {
+                    let (first, k, prefix) = self.patterns[p as usize];
+                    let (first, k) = (first as usize, k as usize);
                     if i + k > n {
                         continue;
                     }
-                    let ok = pat.tokens.iter().enumerate().all(|(j, want)| {
+                    let ok = (0..k).all(|j| {
                         let have = toks.get(i + j);
-                        if pat.prefix && j + 1 == k {
-                            have.starts_with(want.as_str())
+                        let want = self.token(first + j);
+                        if prefix && j + 1 == k {
+                            have.starts_with(want)
                         } else {
                             have == want
                         }
                     });
                     if ok {
-                        out[p].push((i as u32, (i + k - 1) as u32));
+                        out[p as usize].push((i as u32, (i + k - 1) as u32));
                     }
                 }
             }
