@@ -111,6 +111,22 @@ const MAY_BREAK: [bool; 256] = {
     t
 };
 
+/// Bytes that may start a white-space character other than the plain space: ASCII tab, line
+/// feed, vertical tab, form feed, carriage return, and the lead bytes of U+0085, U+00A0, U+1680,
+/// U+2000..U+205F and U+3000.
+const MAY_START_WHITE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(
+            b as u8,
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3
+        );
+        b += 1;
+    }
+    t
+};
+
 /// Clause ends inside a sentence: commas, colons, dashes and brackets.
 fn ends_clause(c: char) -> bool {
     matches!(
@@ -142,9 +158,11 @@ pub struct Tokens {
     /// The answer as given, and its pieces (cut at punctuation): byte range in it and first
     /// token. A token maps back to a word of the answer when its piece has as many words as
     /// tokens (excerpts quote the answer as written); the mapping is worked out only for the
-    /// pieces an excerpt starts or ends in.
+    /// pieces an excerpt starts or ends in. The fourth number is where the piece's words start
+    /// in the answer when the piece is written exactly as normalised (its tokens are then its
+    /// words, byte for byte), else `u32::MAX`.
     raw: String,
-    pieces: Vec<(u32, u32, u32)>,
+    pieces: Vec<(u32, u32, u32, u32)>,
     raw_map: std::cell::RefCell<RawMap>,
     /// Letters per script of the answer as given, counted while normalising it.
     letters: Letters,
@@ -339,7 +357,14 @@ impl Tokens {
         }
         self.spaces_buf = spaces;
         if self.spans.len() > first {
-            self.pieces.push((from as u32, to as u32, first as u32));
+            // A piece written exactly as normalised, with no separator kept inside a number,
+            // maps onto the answer token for token without looking at its words again.
+            let body = piece.trim_start_matches(' ');
+            let lead = piece.len() - body.len();
+            let same = body.trim_end_matches(' ').as_bytes() == buf.as_bytes()
+                && memchr::memchr3(b',', b'.', b'-', buf.as_bytes()).is_none();
+            let at = if same { (from + lead) as u32 } else { u32::MAX };
+            self.pieces.push((from as u32, to as u32, first as u32, at));
         }
         self.buf = buf;
     }
@@ -358,11 +383,21 @@ impl Tokens {
             return;
         }
         map.ready[k] = true;
-        let (from, to, first) = self.pieces[k];
+        let (from, to, first, at) = self.pieces[k];
         let end = match self.pieces.get(k + 1) {
-            Some(&(_, _, next)) => next as usize,
+            Some(&(_, _, next, _)) => next as usize,
             None => self.spans.len(),
         };
+        if at != u32::MAX {
+            let base = self.spans[first as usize].0;
+            for (out, &(s, e)) in map.spans[first as usize..end]
+                .iter_mut()
+                .zip(&self.spans[first as usize..end])
+            {
+                *out = (at + (s - base), at + (e - base));
+            }
+            return;
+        }
         let mut words = std::mem::take(&mut map.words);
         words.clear();
         self.piece_words(from as usize, to as usize, &mut words);
@@ -481,6 +516,15 @@ impl Tokens {
                     out.push_str(part.get(from..to).unwrap_or_default());
                 }
             };
+            // Most excerpts are words with one plain space between them: copied whole.
+            let plain = !bytes.iter().any(|&b| MAY_START_WHITE[usize::from(b)])
+                && !part.ends_with(' ')
+                && memchr::memmem::find(bytes, b"  ").is_none();
+            if plain {
+                out.push_str(part);
+                j = bytes.len();
+                run = j;
+            }
             // The length of the white-space character at `j`, if there is one there.
             let white_at = |j: usize| -> Option<usize> {
                 match *bytes.get(j)? {
@@ -683,6 +727,58 @@ mod tests {
                 proptest::prop_assert_eq!(t.excerpt(0, t.len() - 1, 0), want);
             }
         }
+    }
+
+    /// The pieces written exactly as normalised map onto the same words as those found by
+    /// reading the piece again.
+    fn check_pieces(text: &str) {
+        let t = toks(text);
+        for (k, &(from, to, first, _)) in t.pieces.iter().enumerate() {
+            let end = t.pieces.get(k + 1).map_or(t.len(), |p| p.2 as usize);
+            let mut map = RawMap::default();
+            t.map_piece(k, &mut map);
+            let mut words = Vec::new();
+            t.piece_words(from as usize, to as usize, &mut words);
+            let want: Vec<Span> = if words.len() == end - first as usize {
+                words
+            } else {
+                vec![(u32::MAX, u32::MAX); end - first as usize]
+            };
+            assert_eq!(
+                map.spans[first as usize..end],
+                want[..],
+                "{text:?} piece {k}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pieces_map_onto_the_words_found_again(
+            words in proptest::collection::vec(
+                "[a-z0-9]{1,5}|[A-Z][a-z]{0,3}|[\u{915}-\u{939}\u{93e}-\u{94c}]{1,4}|[0-9][,.][0-9]|-[0-9]|[\u{200c}\u{200d}\u{301}]",
+                1..14,
+            ),
+            seps in proptest::collection::vec("[ ,.;।]|  | - |\u{a0}", 14),
+        ) {
+            let mut text = String::new();
+            for (k, w) in words.iter().enumerate() {
+                text.push_str(w);
+                text.push_str(&seps[k]);
+            }
+            check_pieces(&text);
+        }
+    }
+
+    #[test]
+    fn pieces_written_as_normalised_map_without_reading_again() {
+        let t = toks("राजा ने मंदिर बनवाया, 1,000 रुपये; ok Then");
+        let fast: Vec<bool> = t.pieces.iter().map(|p| p.3 != u32::MAX).collect();
+        // The first and third pieces are written as normalised; the number keeps a comma, and
+        // "Then" is not lower case.
+        assert_eq!(fast, [true, false, false]);
+        check_pieces("राजा ने मंदिर बनवाया, 1,000 रुपये; ok Then");
+        assert_eq!(t.excerpt(0, 3, 0), "राजा ने मंदिर बनवाया…");
     }
 
     #[test]
