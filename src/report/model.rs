@@ -195,6 +195,13 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
         crit_offset.push(total_criteria);
         total_criteria += q.rubric.len();
     }
+    // Every criterion's points in one array, in the same order: the loop over answers reads
+    // them for each answer, and the rubrics themselves are cold in cache.
+    let crit_points: Vec<f64> = ds
+        .questions
+        .iter()
+        .flat_map(|q| q.rubric.iter().map(|c| c.points))
+        .collect();
     let mut miss: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); total_criteria]; nmodels];
     // fidelity[model][group] = (answers whose language is known, of them in the asked language).
     let mut fidelity: Vec<Vec<(u32, u32)>> = vec![vec![(0, 0); ngroups]; nmodels];
@@ -263,15 +270,17 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             }
         }
         let codes = records.codes_of(it, q.rubric.len());
-        for (ci, (c, &k)) in q.rubric.iter().zip(codes).enumerate() {
-            if c.points > 0.0 {
-                total_pos[m] += c.points;
+        let first = crit_offset[it.question as usize];
+        let points = &crit_points[first..first + q.rubric.len()];
+        for (ci, (&p, &k)) in points.iter().zip(codes).enumerate() {
+            if p > 0.0 {
+                total_pos[m] += p;
                 if k != code::UNJUDGED {
-                    judged_pos[m] += c.points;
+                    judged_pos[m] += p;
                 }
             }
             if k == code::MET || k == code::NOT_MET {
-                let missed = if c.points > 0.0 {
+                let missed = if p > 0.0 {
                     k == code::NOT_MET
                 } else {
                     k == code::MET
@@ -322,7 +331,7 @@ pub fn build(ds: &Dataset, records: &Records, opts: &ReportOptions) -> Report {
             let mut earned = 0.0;
             let mut possible = 0.0;
             for &ci in cis {
-                let p = q.rubric[ci].points;
+                let p = points[ci];
                 match codes[ci] {
                     code::UNJUDGED => continue,
                     code::MET => earned += p,

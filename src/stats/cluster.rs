@@ -22,9 +22,9 @@ pub fn bootstrap_clustered(
     }
     let n = values.len();
     let mut sorted = values.to_vec();
-    // Values equal under `total_cmp` are the same bits, so an unstable sort gives the same order.
-    sorted.sort_unstable_by(f64::total_cmp);
-    let score = clip01(sorted.iter().sum::<f64>() / n as f64);
+    super::sort_f64(&mut sorted);
+    let mean = sorted.iter().sum::<f64>() / n as f64;
+    let score = clip01(mean);
     // The values grouped by cluster, sorted within each, in cluster order, so nothing depends on
     // the input order; then (sum, count) per cluster.
     let mut pairs: Vec<(u32, f64)> = clusters
@@ -32,7 +32,7 @@ pub fn bootstrap_clustered(
         .copied()
         .zip(values.iter().copied())
         .collect();
-    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    super::sort_by_cluster(&mut pairs);
     let mut grouped = Vec::with_capacity(n);
     let mut starts = Vec::new();
     for (k, &(c, v)) in pairs.iter().enumerate() {
@@ -60,7 +60,7 @@ pub fn bootstrap_clustered(
         means.push(clip01(sum / count));
     }
     let (mut stats, means) = summarise(score, n, means);
-    stats.se_clustered = ppi::clustered_se_of(&groups);
+    stats.se_clustered = ppi::clustered_se_about(&groups, mean);
     Some((stats, means))
 }
 

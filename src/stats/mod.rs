@@ -18,7 +18,10 @@ mod cluster;
 pub mod compare;
 pub mod jury;
 pub mod ppi;
+mod sort;
 mod tokens;
+
+pub use sort::{sort_by_cluster, sort_f64};
 
 pub use cluster::bootstrap_clustered;
 pub use tokens::{TokenCount, Tokens};
@@ -238,7 +241,7 @@ pub fn bootstrap(
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable_by(f64::total_cmp);
+    sort_f64(values);
     let mut distinct: Vec<(f64, u64)> = Vec::new();
     for &v in values.iter() {
         match distinct.last_mut() {

@@ -158,8 +158,17 @@ pub fn clustered_se_of(clusters: &[&[f64]]) -> Option<f64> {
         return None;
     }
     let mut all: Vec<f64> = clusters.iter().flat_map(|c| c.iter().copied()).collect();
-    all.sort_by(f64::total_cmp);
-    let m = all.iter().sum::<f64>() / n as f64;
+    super::sort_f64(&mut all);
+    clustered_se_about(clusters, all.iter().sum::<f64>() / n as f64)
+}
+
+/// [`clustered_se_of`] with the mean of all the values given (summed in sorted order, as
+/// [`clustered_se_of`] sums them).
+pub fn clustered_se_about(clusters: &[&[f64]], m: f64) -> Option<f64> {
+    let n: usize = clusters.iter().map(|c| c.len()).sum();
+    if n < 2 || clusters.len() < 2 {
+        return None;
+    }
     let g = clusters.len() as f64;
     let mut squares: Vec<f64> = clusters
         .iter()
