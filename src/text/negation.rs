@@ -416,10 +416,12 @@ pub struct Markers {
     /// The first tokens of `by_first`, for ruling most tokens out without hashing them.
     first_filter: TokenFilter<64>,
     suffixes: Vec<String>,
-    /// Last byte of every suffix, so most words are ruled out with one comparison.
-    suffix_last: Vec<u8>,
-    /// Last two bytes of every suffix (every suffix has at least two), sorted.
-    suffix_last2: Vec<u16>,
+    /// Last byte of every suffix, a bit per byte value, so most words are ruled out with one
+    /// lookup.
+    suffix_last: [u64; 4],
+    /// Last two bytes of every suffix, a bit per value; `None` when some suffix has one byte
+    /// (the two-byte test would rule out words it ends).
+    suffix_last2: Option<Box<[u64; 1024]>>,
     splitters: HashSet<String, FxBuild>,
     splitter_filter: TokenFilter<64>,
     undoing: HashSet<String, FxBuild>,
@@ -454,17 +456,19 @@ impl Markers {
                 .map(|s| normalize(s))
                 .filter(|s| !s.contains(' ') && !s.is_empty())
                 .collect();
-            let mut suffix_last: Vec<u8> =
-                suffixes.iter().filter_map(|s| s.bytes().last()).collect();
-            suffix_last.sort_unstable();
-            suffix_last.dedup();
-            let mut suffix_last2: Vec<u16> = suffixes.iter().filter_map(|s| last_two(s)).collect();
-            if suffix_last2.len() < suffixes.len() {
-                // A one-byte suffix: the two-byte test would rule out words it ends.
-                suffix_last2.clear();
+            let mut suffix_last = [0u64; 4];
+            for b in suffixes.iter().filter_map(|s| s.bytes().last()) {
+                suffix_last[usize::from(b >> 6)] |= 1 << (b & 63);
             }
-            suffix_last2.sort_unstable();
-            suffix_last2.dedup();
+            let mut last2 = Box::new([0u64; 1024]);
+            let mut two_bytes = true;
+            for s in &suffixes {
+                match last_two(s) {
+                    Some(k) => last2[usize::from(k >> 6)] |= 1 << (k & 63),
+                    None => two_bytes = false,
+                }
+            }
+            let suffix_last2 = two_bytes.then_some(last2);
             let splitters: HashSet<String, FxBuild> = SPLITTERS
                 .iter()
                 .flat_map(|(_, l)| l.iter())
@@ -496,8 +500,12 @@ impl Markers {
     /// shorter than two bytes).
     #[inline]
     fn ends_like_a_suffix(&self, t: &str) -> bool {
-        self.suffix_last2.is_empty()
-            || last_two(t).is_some_and(|k| self.suffix_last2.binary_search(&k).is_ok())
+        match &self.suffix_last2 {
+            None => true,
+            Some(bits) => {
+                last_two(t).is_some_and(|k| bits[usize::from(k >> 6)] >> (k & 63) & 1 == 1)
+            }
+        }
     }
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
@@ -534,7 +542,7 @@ impl Markers {
             if matched.is_none()
                 && t.bytes()
                     .last()
-                    .is_some_and(|b| self.suffix_last.binary_search(&b).is_ok())
+                    .is_some_and(|b| self.suffix_last[usize::from(b >> 6)] >> (b & 63) & 1 == 1)
                 && self.ends_like_a_suffix(t)
                 && self
                     .suffixes
