@@ -80,52 +80,26 @@ fn is_virama(c: char) -> bool {
     )
 }
 
+/// A table of 256 flags, set for the byte values in `set`.
+const fn byte_table(set: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
 /// Bytes at which a character that ends a sentence or a clause ([`ends_sentence`],
 /// [`ends_clause`]) may be: ASCII punctuation, the lead bytes of – — “ ” ، 、 and the second
 /// byte of । ॥.
-const MAY_BREAK: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = matches!(
-            b as u8,
-            b'.' | b'!'
-                | b'?'
-                | b';'
-                | b'\n'
-                | b'|'
-                | b','
-                | b':'
-                | b'('
-                | b')'
-                | b'['
-                | b']'
-                | b'"'
-                | 0xA5
-                | 0xD8
-                | 0xE2
-                | 0xE3
-        );
-        b += 1;
-    }
-    t
-};
+const MAY_BREAK: [bool; 256] = byte_table(b".!?;\n|,:()[]\"\xA5\xD8\xE2\xE3");
 
 /// Bytes that may start a white-space character other than the plain space: ASCII tab, line
 /// feed, vertical tab, form feed, carriage return, and the lead bytes of U+0085, U+00A0, U+1680,
 /// U+2000..U+205F and U+3000.
-const MAY_START_WHITE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = matches!(
-            b as u8,
-            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3
-        );
-        b += 1;
-    }
-    t
-};
+const MAY_START_WHITE: [bool; 256] = byte_table(b"\t\n\x0B\x0C\r\xC2\xE1\xE2\xE3");
 
 /// Clause ends inside a sentence: commas, colons, dashes and brackets.
 fn ends_clause(c: char) -> bool {
