@@ -22,6 +22,7 @@ pub use filter::TokenFilter;
 pub use normalize::{is_word_char, normalize, normalize_into};
 pub(crate) use numbers::next_digit;
 pub use numbers::{numbers, numbers_iter, Numbers};
+pub(crate) use pass::analyze_cuts_into;
 pub use pass::{analyze_into, analyze_words_into, Analysis, Letters};
 pub use phrase_index::PhraseIndex;
 pub use phrases::{PhraseError, PhraseSet};
@@ -33,6 +34,17 @@ pub use tokens::{Span, Tokens};
 /// Splits on any ASCII whitespace so that a not-quite-normalised text still counts sensibly.
 pub fn word_count(normalized: &str) -> usize {
     normalized.split_ascii_whitespace().count()
+}
+
+/// A table of 256 flags, set for the byte values in `set`.
+pub(crate) const fn byte_table(set: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
 
 #[cfg(test)]

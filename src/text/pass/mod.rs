@@ -19,6 +19,7 @@ mod letters;
 mod stream;
 mod table;
 
+use super::byte_table;
 use super::normalize::{map_char, normalize_full};
 use super::script::Script;
 pub use letters::Letters;
@@ -26,7 +27,7 @@ use stream::Pass;
 use table::{pass_table, FAST, MAP_EMPTY, MAP_SELF};
 
 #[cfg(test)]
-mod tests;
+pub(in crate::text) mod tests;
 
 /// What one pass over a text gives besides its normalised form.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,9 +58,43 @@ pub fn analyze_words_into(s: &str, out: &mut String, spaces: &mut Vec<u32>) -> A
     analysis
 }
 
+/// [`analyze_words_into`] for a whole answer whose sentences and clauses are cut afterwards: also
+/// records, for every character that may end a sentence or a clause (`cuts` is cleared first),
+/// its byte offset in `s` and the length of `out` when it was reached. `None` when the text was
+/// not known to be NFC and took the full path (nothing is then recorded, and `out` holds the
+/// normalised text).
+pub fn analyze_cuts_into(
+    s: &str,
+    out: &mut String,
+    spaces: &mut Vec<u32>,
+    cuts: &mut Vec<(u32, u32)>,
+) -> Option<Analysis> {
+    spaces.clear();
+    cuts.clear();
+    let (analysis, full) = analyze_with(s, out, Some(&mut *spaces), Some(&mut *cuts));
+    (!full).then_some(analysis)
+}
+
+/// ASCII characters that may end a sentence or a clause.
+const ASCII_CUT: [bool; 256] = byte_table(b".!?;\n|,:()[]\"");
+
+/// Whether `c`, outside ASCII and the Indic blocks, may end a clause: – — “ ” ، 、.
+fn generic_cut(c: char) -> bool {
+    matches!(c, '—' | '–' | '“' | '”' | '،' | '、')
+}
+
+fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysis, bool) {
+    analyze_with(s, out, spaces, None)
+}
+
 /// The analysis, and whether the full path wrote the text (the spaces recorded are then not
 /// those of `out`).
-fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysis, bool) {
+fn analyze_with(
+    s: &str,
+    out: &mut String,
+    spaces: Option<&mut Vec<u32>>,
+    mut cuts: Option<&mut Vec<(u32, u32)>>,
+) -> (Analysis, bool) {
     out.clear();
     out.reserve(s.len());
     let table = pass_table();
@@ -99,6 +134,11 @@ fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysi
                 p.end_ascii_word(last_byte);
                 i = end;
             } else {
+                if let Some(cuts) = cuts.as_deref_mut() {
+                    if ASCII_CUT[usize::from(b)] {
+                        cuts.push((i as u32, p.out.len() as u32));
+                    }
+                }
                 last = NO_SCRIPT;
                 p.ascii(b);
                 i += 1;
@@ -114,6 +154,12 @@ fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysi
                     p.out.push_str(s.get(i..end).unwrap_or_default());
                     i = end;
                     continue;
+                }
+            }
+            if cp & !1 == 0x964 {
+                // Danda and double danda.
+                if let Some(cuts) = cuts.as_deref_mut() {
+                    cuts.push((i as u32, p.out.len() as u32));
                 }
             }
             last = letters.add_indic(e.letter);
@@ -133,6 +179,11 @@ fn analyze(s: &str, out: &mut String, spaces: Option<&mut Vec<u32>>) -> (Analysi
             let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
                 break;
             };
+            if generic_cut(c) {
+                if let Some(cuts) = cuts.as_deref_mut() {
+                    cuts.push((i as u32, p.out.len() as u32));
+                }
+            }
             last = letters.add_generic(c, last);
             for m in map_char(c) {
                 p.mapped(m as u32, table);

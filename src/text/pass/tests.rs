@@ -33,7 +33,7 @@ fn check(s: &str) -> Result<(), TestCaseError> {
 }
 
 /// Characters of every kind the rules treat specially.
-fn any_char() -> impl Strategy<Value = char> {
+pub(in crate::text) fn any_char() -> impl Strategy<Value = char> {
     let indic = (INDIC_START..INDIC_END).prop_filter_map("assigned", char::from_u32);
     let blocks = [
         0x0900u32, 0x0980, 0x0A00, 0x0A80, 0x0B00, 0x0B80, 0x0C00, 0x0C80, 0x0D00,

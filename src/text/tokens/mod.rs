@@ -7,6 +7,9 @@
 //! clause punctuation, but not the `.` or `,` between two digits), and each piece is normalised
 //! on its own.
 
+mod whole;
+
+use super::byte_table;
 use super::negation::Markers;
 use super::normalize::{indic_flag_table, is_word_char, INDIC_START, WORD};
 use super::pass::{analyze_words_into, indic_at, Letters};
@@ -54,6 +57,41 @@ fn full_stop(before: &str, after: &str) -> bool {
     !(syllables(next_word) == 1 && next_text[next_end..].starts_with('.'))
 }
 
+/// Whether the character `c` at byte `i` of `raw` ends a sentence, and whether it ends a clause.
+fn cut_kind(raw: &str, i: usize, c: char) -> (bool, bool) {
+    if !(ends_sentence(c) || ends_clause(c)) {
+        return (false, false);
+    }
+    // Only a '.' or ',' between two digits belongs to a number.
+    let between_digits = matches!(c, '.' | ',')
+        && raw[..i].chars().next_back().is_some_and(char::is_numeric)
+        && raw[i + 1..].chars().next().is_some_and(char::is_numeric);
+    (
+        ends_sentence(c) && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
+        ends_clause(c) && !between_digits,
+    )
+}
+
+/// The record of the piece `raw[from..to]`, whose tokens start at token `first` and are written
+/// as `written` in the text (see [`Tokens::pieces`](Tokens)).
+fn piece_record(
+    raw: &str,
+    from: usize,
+    to: usize,
+    first: usize,
+    written: &[u8],
+) -> (u32, u32, u32, u32) {
+    // A piece written exactly as normalised, with no separator kept inside a number, maps onto
+    // the answer token for token without looking at its words again.
+    let piece = &raw[from..to];
+    let body = piece.trim_start_matches(' ');
+    let lead = piece.len() - body.len();
+    let same = body.trim_end_matches(' ').as_bytes() == written
+        && memchr::memchr3(b',', b'.', b'-', written).is_none();
+    let at = if same { (from + lead) as u32 } else { u32::MAX };
+    (from as u32, to as u32, first as u32, at)
+}
+
 /// Syllables of a word, roughly: letters that are not marks, less the dead consonants
 /// (consonant + virama).
 fn syllables(word: &str) -> usize {
@@ -78,17 +116,6 @@ fn is_virama(c: char) -> bool {
             | '\u{0CCD}'
             | '\u{0D4D}'
     )
-}
-
-/// A table of 256 flags, set for the byte values in `set`.
-const fn byte_table(set: &[u8]) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < set.len() {
-        t[set[i] as usize] = true;
-        i += 1;
-    }
-    t
 }
 
 /// Bytes at which a character that ends a sentence or a clause ([`ends_sentence`],
@@ -128,6 +155,8 @@ pub struct Tokens {
     buf: String,
     /// Offsets of the spaces in `buf`.
     spaces_buf: Vec<u32>,
+    /// Characters of the answer that may cut it, and how much text was written before each.
+    cuts: Vec<(u32, u32)>,
     current_period: u32,
     /// The answer as given, and its pieces (cut at punctuation): byte range in it and first
     /// token. A token maps back to a word of the answer when its piece has as many words as
@@ -156,6 +185,14 @@ impl Tokens {
 
     /// Cuts and normalises `raw`, reusing the buffers.
     pub fn fill(&mut self, raw: &str) {
+        self.reset(raw);
+        if !self.fill_whole(raw) {
+            self.reset(raw);
+            self.fill_by_pieces(raw);
+        }
+    }
+
+    fn reset(&mut self, raw: &str) {
         self.text.clear();
         self.text.reserve(raw.len());
         self.spans.clear();
@@ -163,16 +200,21 @@ impl Tokens {
         self.period.clear();
         self.clause.clear();
         self.questions.clear();
+        self.questions.push(false);
         self.current_period = 0;
         self.raw.clear();
         self.raw.push_str(raw);
         self.pieces.clear();
         self.raw_map.get_mut().clear();
         self.letters = Letters::default();
+    }
+
+    /// Normalises each piece of `raw` on its own: what [`fill_whole`](Self::fill_whole) gives
+    /// in one pass, for the texts it does not take.
+    fn fill_by_pieces(&mut self, raw: &str) {
         let markers = Markers::get();
         let mut sentence = 0u32;
         let mut clause = 0u32;
-        self.questions.push(false);
         let mut start = 0;
         let bytes = raw.as_bytes();
         let mut i = 0;
@@ -210,39 +252,34 @@ impl Tokens {
                     None => break,
                 },
             };
-            let (sentence_end, clause_end) = if ends_sentence(c) || ends_clause(c) {
-                // Only a '.' or ',' between two digits belongs to a number.
-                let between_digits = matches!(c, '.' | ',')
-                    && raw[..i].chars().next_back().is_some_and(char::is_numeric)
-                    && raw[i + 1..].chars().next().is_some_and(char::is_numeric);
-                (
-                    ends_sentence(c)
-                        && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
-                    ends_clause(c) && !between_digits,
-                )
-            } else {
-                (false, false)
-            };
+            let (sentence_end, clause_end) = cut_kind(raw, i, c);
             if sentence_end || clause_end {
                 self.push_piece(raw, start, i, markers, &mut sentence, &mut clause);
                 start = i + c.len_utf8();
-                if sentence_end {
-                    if c == '?' && self.sentence.last() == Some(&sentence) {
-                        if let Some(q) = self.questions.last_mut() {
-                            *q = true;
-                        }
-                    }
-                    self.new_sentence(&mut sentence, &mut clause);
-                    if c != ';' {
-                        self.current_period += 1;
-                    }
-                } else {
-                    clause += 1;
-                }
+                self.after_cut(c, sentence_end, &mut sentence, &mut clause);
             }
             i += c.len_utf8();
         }
         self.push_piece(raw, start, raw.len(), markers, &mut sentence, &mut clause);
+    }
+
+    /// What a cut at `c` does after the tokens before it: a sentence end opens a new sentence
+    /// (and a new period, unless it is a semicolon), marking a question; a clause end a new
+    /// clause.
+    fn after_cut(&mut self, c: char, sentence_end: bool, sentence: &mut u32, clause: &mut u32) {
+        if sentence_end {
+            if c == '?' && self.sentence.last() == Some(sentence) {
+                if let Some(q) = self.questions.last_mut() {
+                    *q = true;
+                }
+            }
+            self.new_sentence(sentence, clause);
+            if c != ';' {
+                self.current_period += 1;
+            }
+        } else {
+            *clause += 1;
+        }
     }
 
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
@@ -331,14 +368,8 @@ impl Tokens {
         }
         self.spaces_buf = spaces;
         if self.spans.len() > first {
-            // A piece written exactly as normalised, with no separator kept inside a number,
-            // maps onto the answer token for token without looking at its words again.
-            let body = piece.trim_start_matches(' ');
-            let lead = piece.len() - body.len();
-            let same = body.trim_end_matches(' ').as_bytes() == buf.as_bytes()
-                && memchr::memchr3(b',', b'.', b'-', buf.as_bytes()).is_none();
-            let at = if same { (from + lead) as u32 } else { u32::MAX };
-            self.pieces.push((from as u32, to as u32, first as u32, at));
+            let record = piece_record(raw, from, to, first, buf.as_bytes());
+            self.pieces.push(record);
         }
         self.buf = buf;
     }
