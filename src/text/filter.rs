@@ -16,13 +16,24 @@ impl<const W: usize> Default for TokenFilter<W> {
     }
 }
 
+/// A token's filter key: its length and its last two bytes (0 where it has fewer), the same
+/// for every filter, so that it is worked out once per token (see [`Tokens`](super::Tokens)).
+#[inline(always)]
+pub fn token_key(token: &[u8]) -> u32 {
+    let n = token.len();
+    let last = token.last().copied().unwrap_or(0);
+    let before = if n >= 2 { token[n - 2] } else { 0 };
+    (n as u32) << 16 | u32::from(before) << 8 | u32::from(last)
+}
+
 impl<const W: usize> TokenFilter<W> {
     #[inline(always)]
     fn slot(token: &[u8]) -> usize {
-        let n = token.len();
-        let last = token.last().copied().unwrap_or(0);
-        let before = if n >= 2 { token[n - 2] } else { 0 };
-        let key = (n as u32) << 16 | u32::from(before) << 8 | u32::from(last);
+        Self::slot_of_key(token_key(token))
+    }
+
+    #[inline(always)]
+    fn slot_of_key(key: u32) -> usize {
         (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % (64 * W)
     }
 
@@ -35,7 +46,13 @@ impl<const W: usize> TokenFilter<W> {
     /// Whether the token may have been added (false: it certainly was not).
     #[inline(always)]
     pub fn may_contain(&self, token: &str) -> bool {
-        let s = Self::slot(token.as_bytes());
+        self.may_contain_key(token_key(token.as_bytes()))
+    }
+
+    /// [`may_contain`](Self::may_contain) of a token with this [`token_key`].
+    #[inline(always)]
+    pub fn may_contain_key(&self, key: u32) -> bool {
+        let s = Self::slot_of_key(key);
         self.words[s / 64] & (1 << (s % 64)) != 0
     }
 }
@@ -53,6 +70,14 @@ mod tests {
             f.insert(w);
         }
         assert!(words.iter().all(|w| f.may_contain(w)));
+        assert!(words
+            .iter()
+            .all(|w| f.may_contain_key(token_key(w.as_bytes()))));
+        assert_eq!(
+            token_key(b"ab"),
+            2 << 16 | u32::from(b'a') << 8 | u32::from(b'b')
+        );
+        assert_eq!(token_key(b"b"), 1 << 16 | u32::from(b'b'));
         // With few tokens in a large filter, most others are ruled out.
         let mut big = TokenFilter::<64>::default();
         big.insert("नहीं");

@@ -24,8 +24,9 @@ use std::sync::OnceLock;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
-use super::filter::TokenFilter;
+use super::filter::{token_key, TokenFilter};
 use super::normalize::normalize;
+use super::tokens::Tokens;
 
 /// How far and in which direction a marker reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,21 +497,31 @@ impl Markers {
         })
     }
 
-    /// Whether a token's last two bytes are those of a suffix (always, when some suffix is
-    /// shorter than two bytes).
+    /// Whether the last two bytes of the token with [`token_key`] `key` are those of a suffix
+    /// (always, when some suffix is shorter than two bytes).
     #[inline]
-    fn ends_like_a_suffix(&self, t: &str) -> bool {
+    fn ends_like_a_suffix_key(&self, key: u32) -> bool {
         match &self.suffix_last2 {
             None => true,
+            // A token of fewer than two bytes is longer than no suffix of two bytes or more.
             Some(bits) => {
-                last_two(t).is_some_and(|k| bits[usize::from(k >> 6)] >> (k & 63) & 1 == 1)
+                key >> 16 >= 2 && {
+                    let k = (key & 0xFFFF) as u16;
+                    bits[usize::from(k >> 6)] >> (k & 63) & 1 == 1
+                }
             }
         }
     }
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
     pub fn is_splitter(&self, token: &str) -> bool {
-        self.splitter_filter.may_contain(token) && self.splitters.contains(token)
+        self.is_splitter_keyed(token_key(token.as_bytes()), token)
+    }
+
+    /// [`is_splitter`](Self::is_splitter) of a token whose [`token_key`] is `key`.
+    #[inline(always)]
+    pub fn is_splitter_keyed(&self, key: u32, token: &str) -> bool {
+        self.splitter_filter.may_contain_key(key) && self.splitters.contains(token)
     }
 
     /// The markers among normalised `tokens`, in order, appended to `out` (cleared first).
@@ -520,16 +531,40 @@ impl Markers {
 
     /// [`scan`](Self::scan) over `n` tokens given by `get`.
     pub fn scan_with<'a>(&self, n: usize, get: impl Fn(usize) -> &'a str, out: &mut Vec<Hit>) {
+        self.scan_keyed(n, &get, |i| token_key(get(i).as_bytes()), out)
+    }
+
+    /// The markers among the tokens of an answer, appended to `out` (cleared first).
+    pub fn scan_tokens(&self, toks: &Tokens, out: &mut Vec<Hit>) {
+        self.scan_keyed(toks.len(), |i| toks.get(i), |i| toks.keys[i], out)
+    }
+
+    /// [`scan_with`](Self::scan_with), with each token's [`token_key`] given by `key`.
+    #[inline]
+    fn scan_keyed<'a>(
+        &self,
+        n: usize,
+        get: impl Fn(usize) -> &'a str,
+        key: impl Fn(usize) -> u32,
+        out: &mut Vec<Hit>,
+    ) {
         out.clear();
         let mut i = 0;
         while i < n {
+            let k = key(i);
+            // The key holds the token's last two bytes: most tokens are ruled out as neither
+            // a marker's first token nor a word ending like a suffix without reading them.
+            let first = self.first_filter.may_contain_key(k);
+            let last = (k & 0xFF) as u8;
+            let suffix_like = self.suffix_last[usize::from(last >> 6)] >> (last & 63) & 1 == 1
+                && self.ends_like_a_suffix_key(k);
+            if !first && !suffix_like {
+                i += 1;
+                continue;
+            }
             let t = get(i);
             let mut matched = None;
-            let list = if self.first_filter.may_contain(t) {
-                self.by_first.get(t)
-            } else {
-                None
-            };
+            let list = if first { self.by_first.get(t) } else { None };
             if let Some(list) = list {
                 for (toks, reach) in list {
                     let k = toks.len();
@@ -540,10 +575,7 @@ impl Markers {
                 }
             }
             if matched.is_none()
-                && t.bytes()
-                    .last()
-                    .is_some_and(|b| self.suffix_last[usize::from(b >> 6)] >> (b & 63) & 1 == 1)
-                && self.ends_like_a_suffix(t)
+                && suffix_like
                 && self
                     .suffixes
                     .iter()

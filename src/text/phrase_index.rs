@@ -105,8 +105,8 @@ impl PhraseIndex {
         }
         let n = toks.len();
         for i in 0..n {
-            let t = toks.get(i);
-            if self.first_filter.may_contain(t) {
+            if self.first_filter.may_contain_key(toks.keys[i]) {
+                let t = toks.get(i);
                 let h = token_hash(t);
                 let from = self.heads.partition_point(|&(x, _)| x < h);
                 for &(_, p) in self.heads[from..].iter().take_while(|&&(x, _)| x == h) {
@@ -130,6 +130,7 @@ impl PhraseIndex {
                 }
             }
             if !self.by_prefix.is_empty() {
+                let t = toks.get(i);
                 for (end, _) in t
                     .char_indices()
                     .skip(1)

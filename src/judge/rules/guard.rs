@@ -64,7 +64,7 @@ impl CompiledRubric {
     fn may_echo(&self, s: &Scratch) -> bool {
         let mut run = 0;
         for i in 0..s.toks.len() {
-            if self.prompt_words.may_contain(s.toks.get(i)) {
+            if self.prompt_words.may_contain_key(s.toks.keys[i]) {
                 run += 1;
                 if run >= ECHO_RUN {
                     return true;
@@ -84,7 +84,7 @@ impl CompiledRubric {
         s.hits.clear();
         if self.needs_negation {
             let toks = &s.toks;
-            Markers::get().scan_with(n, |i| toks.get(i), &mut s.hits);
+            Markers::get().scan_tokens(toks, &mut s.hits);
         }
         s.echoed.clear();
         s.echoed.resize(n, false);

@@ -10,6 +10,7 @@
 mod whole;
 
 use super::byte_table;
+use super::filter::token_key;
 use super::negation::Markers;
 use super::normalize::{indic_flag_table, is_word_char, INDIC_START, WORD};
 use super::pass::{analyze_words_into, indic_at, Letters};
@@ -152,6 +153,8 @@ pub struct Tokens {
     pub period: Vec<u32>,
     /// Sentences that end in a question mark, by sentence number.
     pub questions: Vec<bool>,
+    /// The [`token_key`] of each token, for the filters that rule tokens out.
+    pub keys: Vec<u32>,
     buf: String,
     /// Offsets of the spaces in `buf`.
     spaces_buf: Vec<u32>,
@@ -196,6 +199,7 @@ impl Tokens {
         self.text.clear();
         self.text.reserve(raw.len());
         self.spans.clear();
+        self.keys.clear();
         self.sentence.clear();
         self.period.clear();
         self.clause.clear();
@@ -282,6 +286,27 @@ impl Tokens {
         }
     }
 
+    /// Records the token `tok` at `s..e` of the text in `sentence` and `clause`; true when it is
+    /// a splitter word, which ends its sentence.
+    #[inline(always)]
+    fn push_token(
+        &mut self,
+        s: u32,
+        e: u32,
+        tok: &str,
+        markers: &Markers,
+        sentence: u32,
+        clause: u32,
+    ) -> bool {
+        let key = token_key(tok.as_bytes());
+        self.spans.push((s, e));
+        self.keys.push(key);
+        self.sentence.push(sentence);
+        self.period.push(self.current_period);
+        self.clause.push(clause);
+        markers.is_splitter_keyed(key, tok)
+    }
+
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
         // Only open a new sentence when the current one has tokens, so numbers stay small.
         if self.sentence.last() == Some(sentence) {
@@ -329,11 +354,8 @@ impl Tokens {
                 .copied()
                 .chain(std::iter::once(buf.len() as u32))
             {
-                self.spans.push((base + at, base + end));
-                self.sentence.push(*sentence);
-                self.period.push(self.current_period);
-                self.clause.push(*clause);
-                if markers.is_splitter(buf.get(at as usize..end as usize).unwrap_or_default()) {
+                let tok = buf.get(at as usize..end as usize).unwrap_or_default();
+                if self.push_token(base + at, base + end, tok, markers, *sentence, *clause) {
                     self.new_sentence(sentence, clause);
                 }
                 at = end + 1;
@@ -357,11 +379,8 @@ impl Tokens {
                 }
                 let s = self.text.len() as u32;
                 self.text.push_str(tok);
-                self.spans.push((s, self.text.len() as u32));
-                self.sentence.push(*sentence);
-                self.period.push(self.current_period);
-                self.clause.push(*clause);
-                if markers.is_splitter(tok) {
+                let e = self.text.len() as u32;
+                if self.push_token(s, e, tok, markers, *sentence, *clause) {
                     self.new_sentence(sentence, clause);
                 }
             }

@@ -87,11 +87,11 @@ impl Tokens {
         while state.token_start < at {
             let end = spaces.get(state.next_space).copied().unwrap_or(len);
             let (s, e) = (state.token_start, end);
-            self.spans.push((s, e));
-            self.sentence.push(state.sentence);
-            self.period.push(self.current_period);
-            self.clause.push(state.clause);
-            if markers.is_splitter(self.text.get(s as usize..e as usize).unwrap_or_default()) {
+            let text = std::mem::take(&mut self.text);
+            let tok = text.get(s as usize..e as usize).unwrap_or_default();
+            let splits = self.push_token(s, e, tok, markers, state.sentence, state.clause);
+            self.text = text;
+            if splits {
                 self.new_sentence(&mut state.sentence, &mut state.clause);
             }
             state.token_start = end + 1;
@@ -141,6 +141,7 @@ mod tests {
         pieces.fill_by_pieces(s);
         prop_assert_eq!(&whole.text, &pieces.text, "text of {:?}", s);
         prop_assert_eq!(&whole.spans, &pieces.spans, "spans of {:?}", s);
+        prop_assert_eq!(&whole.keys, &pieces.keys, "keys of {:?}", s);
         prop_assert_eq!(&whole.sentence, &pieces.sentence, "sentences of {:?}", s);
         prop_assert_eq!(&whole.clause, &pieces.clause, "clauses of {:?}", s);
         prop_assert_eq!(&whole.period, &pieces.period, "periods of {:?}", s);
