@@ -59,7 +59,7 @@ impl Tokens {
                 continue;
             }
             // The cut must fall between two tokens (or at an end) of the whole text.
-            if !(at == 0 || at == len || self.text.as_bytes()[at as usize] == b' ') {
+            if !(at == 0 || at == len || self.text.as_bytes().get(at as usize) == Some(&b' ')) {
                 return false;
             }
             self.piece_whole(raw, start, i, at, spaces, markers, &mut state);
