@@ -155,9 +155,7 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Tokens {
-        let mut t = Tokens::default();
-        t.fill(s);
-        t
+        Tokens::of(s)
     }
 
     #[test]

@@ -625,13 +625,21 @@ impl RawMap {
 pub type Span = (u32, u32);
 
 #[cfg(test)]
+impl Tokens {
+    /// The tokens of `s`, for tests.
+    pub(crate) fn of(s: &str) -> Tokens {
+        let mut t = Tokens::default();
+        t.fill(s);
+        t
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn toks(s: &str) -> Tokens {
-        let mut t = Tokens::default();
-        t.fill(s);
-        t
+        Tokens::of(s)
     }
 
     #[test]
