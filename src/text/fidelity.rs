@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
+use super::filter::{token_key, TokenFilter};
 use super::pass::Letters;
 use super::script::Script;
 use super::tokens::Tokens;
@@ -125,27 +128,49 @@ const MARATHI: &[&str] = &[
 ];
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
-type WordSet = std::collections::HashSet<&'static str, FxBuild>;
 
-/// The four word lists as sets: Hinglish, English, Hindi, Marathi.
-fn word_sets() -> &'static [WordSet; 4] {
-    static SETS: std::sync::OnceLock<[WordSet; 4]> = std::sync::OnceLock::new();
-    SETS.get_or_init(|| {
-        let set = |w: &[&'static str]| w.iter().copied().collect::<WordSet>();
-        [set(HINGLISH), set(ENGLISH), set(HINDI), set(MARATHI)]
-    })
+/// The function words of one pair of languages that share a script: for each word, whether it
+/// is on the first list (bit 0) and on the second (bit 1), with a filter of their
+/// [`token_key`]s so that most words of an answer are passed over without hashing them.
+struct PairWords {
+    filter: TokenFilter<16>,
+    words: HashMap<&'static str, u8, FxBuild>,
 }
 
-/// The longest function word of the four lists, in bytes.
-fn word_len_limit() -> usize {
-    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *LONGEST.get_or_init(|| {
-        [HINGLISH, ENGLISH, HINDI, MARATHI]
-            .iter()
-            .flat_map(|l| l.iter())
-            .map(|w| w.len())
-            .max()
-            .unwrap_or(0)
+impl PairWords {
+    fn new(first: &[&'static str], second: &[&'static str]) -> PairWords {
+        let mut p = PairWords {
+            filter: TokenFilter::default(),
+            words: HashMap::default(),
+        };
+        for (bit, list) in [(1u8, first), (2u8, second)] {
+            for &w in list {
+                p.filter.insert(w);
+                *p.words.entry(w).or_default() |= bit;
+            }
+        }
+        p
+    }
+
+    /// Which lists `word` (whose filter key is `key`) is on: bit 0 the first, bit 1 the second.
+    #[inline]
+    fn lists(&self, word: &str, key: u32) -> u8 {
+        if self.filter.may_contain_key(key) {
+            self.words.get(word).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    }
+}
+
+/// The two pairs: Hinglish and English, Hindi and Marathi.
+fn pair_words() -> &'static [PairWords; 2] {
+    static PAIRS: std::sync::OnceLock<[PairWords; 2]> = std::sync::OnceLock::new();
+    PAIRS.get_or_init(|| {
+        [
+            PairWords::new(HINGLISH, ENGLISH),
+            PairWords::new(HINDI, MARATHI),
+        ]
     })
 }
 
@@ -184,7 +209,8 @@ pub fn answer_language_counted(
             &owned
         }
     };
-    (script, Some(words_fit(language, norm.split(' '))))
+    let words = norm.split(' ').map(|t| (t, token_key(t.as_bytes())));
+    (script, Some(words_fit(language, words)))
 }
 
 /// [`answer_language_counted`] for an answer already cut into tokens (its letters are
@@ -197,7 +223,7 @@ pub fn answer_language_of(tokens: &Tokens, language: &str) -> (Option<AnswerScri
             script,
             Some(words_fit(
                 language,
-                (0..tokens.len()).map(|i| tokens.get(i)),
+                (0..tokens.len()).map(|i| (tokens.get(i), tokens.keys[i])),
             )),
         ),
         _ => (script, mainly),
@@ -230,24 +256,20 @@ fn needs_words(language: &str) -> bool {
     matches!(language, "en" | "hi-Latn" | "hi" | "mr")
 }
 
-/// Whether the function words of the answer's `words` fit the asked language (for the
-/// languages that share a script).
-fn words_fit<'a>(language: &str, words: impl Iterator<Item = &'a str>) -> bool {
-    let [hinglish, english, hindi, marathi] = word_sets();
-    // Both lists of the pair are counted in one pass over the words; function words are short,
-    // so longer words are passed over without hashing.
-    let (first, second) = match language {
-        "en" | "hi-Latn" => (hinglish, english),
-        _ => (hindi, marathi),
+/// Whether the function words of the answer's `words` (each with its [`token_key`]) fit the
+/// asked language (for the languages that share a script).
+fn words_fit<'a>(language: &str, words: impl Iterator<Item = (&'a str, u32)>) -> bool {
+    // Both lists of the pair are counted in one pass over the words, with one lookup for the
+    // few words the filter lets through.
+    let pair = match language {
+        "en" | "hi-Latn" => &pair_words()[0],
+        _ => &pair_words()[1],
     };
-    let longest = word_len_limit();
     let (mut a, mut b) = (0usize, 0usize);
-    for t in words {
-        if t.len() > longest {
-            continue;
-        }
-        a += usize::from(first.contains(t));
-        b += usize::from(second.contains(t));
+    for (t, key) in words {
+        let on = pair.lists(t, key);
+        a += usize::from(on & 1);
+        b += usize::from(on >> 1);
     }
     match language {
         "en" | "hi-Latn" => {
@@ -298,6 +320,20 @@ mod tests {
         assert_eq!(in_lang(english, "hi-Latn"), Some(false));
         // Devanagari Hindi is not Hinglish.
         assert_eq!(in_lang("हवा महल 1799 में बना था", "hi-Latn"), Some(false));
+    }
+
+    #[test]
+    fn every_function_word_is_found_on_its_lists() {
+        let pairs = pair_words();
+        for (pair, first, second) in [(&pairs[0], HINGLISH, ENGLISH), (&pairs[1], HINDI, MARATHI)] {
+            for w in first.iter().chain(second) {
+                let want = u8::from(first.contains(w)) | u8::from(second.contains(w)) << 1;
+                assert_eq!(pair.lists(w, token_key(w.as_bytes())), want, "{w}");
+            }
+            for w in ["", "मंदिर", "temple", "hai ", "आहेत्", "the."] {
+                assert_eq!(pair.lists(w, token_key(w.as_bytes())), 0, "{w}");
+            }
+        }
     }
 
     #[test]
