@@ -75,6 +75,28 @@ pub fn analyze_cuts_into(
     (!full).then_some(analysis)
 }
 
+/// Classes of [`ASCII_WORD`]: an ASCII letter (bit 0), an ASCII digit.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+
+/// The class of each byte: a letter, a digit, or 0 for any other byte.
+const ASCII_WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// ASCII characters that may end a sentence or a clause.
 const ASCII_CUT: [bool; 256] = byte_table(b".!?;\n|,:()[]\"");
 
@@ -107,21 +129,32 @@ fn analyze_with(
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
             if b.is_ascii_alphanumeric() {
-                // A run of ASCII letters and digits goes through in one tight loop.
+                // A run of ASCII letters and digits goes through in one tight loop, and so do
+                // the words after it that are separated from it by single spaces: normalisation
+                // writes such a space as it stands.
                 p.begin_ascii_word(b);
+                let at = p.out.len();
                 let mut end = i;
                 let mut alpha = 0;
-                while let Some(&c) = bytes.get(end) {
-                    if c.is_ascii_alphabetic() {
-                        alpha += 1;
-                    } else if !c.is_ascii_digit() {
-                        break;
+                loop {
+                    while let Some(&c) = bytes.get(end) {
+                        let class = ASCII_WORD[usize::from(c)];
+                        if class == 0 {
+                            break;
+                        }
+                        alpha += usize::from(class & LETTER);
+                        end += 1;
                     }
-                    end += 1;
+                    match bytes.get(end..end + 2) {
+                        Some(&[b' ', next]) if ASCII_WORD[usize::from(next)] != 0 => {
+                            p.space_at(at + (end - i));
+                            end += 1;
+                        }
+                        _ => break,
+                    }
                 }
                 let last_byte = bytes[end - 1];
-                // Copied whole, then lower-cased in place (digits stay as they are).
-                let at = p.out.len();
+                // Copied whole, then lower-cased in place (digits and spaces stay as they are).
                 p.out.push_str(s.get(i..end).unwrap_or_default());
                 p.out[at..].make_ascii_lowercase();
                 letters.counts[Script::Latn as usize] += alpha;

@@ -60,6 +60,16 @@ impl<'a> Pass<'a> {
         self.spaces += 1;
     }
 
+    /// Counts a space between two words that the caller writes itself, at byte `at` of the
+    /// output.
+    #[inline(always)]
+    pub(super) fn space_at(&mut self, at: usize) {
+        if let Some(v) = self.space_offsets.as_deref_mut() {
+            v.push(at as u32);
+        }
+        self.spaces += 1;
+    }
+
     /// Words of the output.
     pub(super) fn finish(self) -> usize {
         // A pending separator at the end becomes a space, which is never written.

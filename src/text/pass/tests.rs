@@ -127,6 +127,24 @@ fn every_indic_char_in_context() {
 }
 
 #[test]
+fn ascii_words_across_single_spaces() {
+    for s in [
+        "The King of Tanjore built it in 1010 AD",
+        "a b  c\td\ne",
+        "5 5 and 5,5 or 5 ,5 - 7 -8 x-9",
+        "A1 b2 ৫ c3 क d4",
+        "word \u{301}x y\u{200D} z",
+        "ends with a space ",
+        " starts with one",
+        "x",
+        "x y",
+        "MiXeD CaSe WoRdS 0 1",
+    ] {
+        check(s).unwrap();
+    }
+}
+
+#[test]
 fn every_bmp_char_alone_and_after_a_letter() {
     let mut s = String::new();
     for cp in 0..0x1_0000u32 {
