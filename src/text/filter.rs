@@ -57,6 +57,62 @@ impl<const W: usize> TokenFilter<W> {
     }
 }
 
+/// A small set of words asked with each token's [`token_key`]: a bit filter rules most tokens
+/// out, then the words with the token's whole key (length and last two bytes) are compared, so
+/// that no token is hashed.
+#[derive(Debug, Clone, Default)]
+pub struct KeyedWords {
+    filter: TokenFilter<64>,
+    /// (key, word), sorted.
+    words: Vec<(u32, Box<str>)>,
+}
+
+impl KeyedWords {
+    pub fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> KeyedWords {
+        let mut set = KeyedWords::default();
+        for w in words {
+            let w = w.as_ref();
+            set.filter.insert(w);
+            set.words.push((token_key(w.as_bytes()), w.into()));
+        }
+        set.words.sort_unstable();
+        set.words.dedup();
+        set
+    }
+
+    /// Whether `token`, whose [`token_key`] is `key`, is one of the words.
+    #[inline(always)]
+    pub fn contains_keyed(&self, key: u32, token: &str) -> bool {
+        self.filter.may_contain_key(key) && {
+            let from = self.words.partition_point(|(k, _)| *k < key);
+            self.words[from..]
+                .iter()
+                .take_while(|(k, _)| *k == key)
+                .any(|(_, w)| **w == *token)
+        }
+    }
+
+    /// Whether `token` is one of the words.
+    pub fn contains(&self, token: &str) -> bool {
+        self.contains_keyed(token_key(token.as_bytes()), token)
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The words, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(|(_, w)| &**w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +140,30 @@ mod tests {
         big.insert("but");
         let others = ["मंदिर", "राजा", "temple", "king", "built", "কিন্তু", "ఇది"];
         assert!(others.iter().filter(|w| big.may_contain(w)).count() <= 1);
+    }
+
+    #[test]
+    fn keyed_words_find_exactly_their_words() {
+        let words = ["लेकिन", "but", "however", "ஆனால்", "पर", "a"];
+        let set = KeyedWords::new(words);
+        assert_eq!(set.len(), 6);
+        for w in words {
+            assert!(set.contains(w), "{w}");
+        }
+        // Same key (length and last two bytes) as a word, and other words.
+        for w in [
+            "bet",
+            "hut",
+            "mowever",
+            "लेदिन",
+            "पर ",
+            "",
+            "b",
+            "butt",
+            "कर",
+        ] {
+            assert!(!set.contains(w), "{w}");
+        }
+        assert!(KeyedWords::new(Vec::<&str>::new()).is_empty());
     }
 }

@@ -18,7 +18,7 @@ mod phrases;
 mod script;
 mod tokens;
 
-pub use filter::{token_key, TokenFilter};
+pub use filter::{token_key, KeyedWords, TokenFilter};
 pub use normalize::{is_word_char, normalize, normalize_into};
 pub(crate) use numbers::next_digit;
 pub use numbers::{numbers, numbers_iter, Numbers};

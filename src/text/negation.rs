@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
 
-use super::filter::{token_key, TokenFilter};
+use super::filter::{token_key, KeyedWords, TokenFilter};
 use super::normalize::normalize;
 use super::tokens::Tokens;
 
@@ -423,8 +423,7 @@ pub struct Markers {
     /// Last two bytes of every suffix, a bit per value; `None` when some suffix has one byte
     /// (the two-byte test would rule out words it ends).
     suffix_last2: Option<Box<[u64; 1024]>>,
-    splitters: HashSet<String, FxBuild>,
-    splitter_filter: TokenFilter<64>,
+    splitters: KeyedWords,
     undoing: HashSet<String, FxBuild>,
 }
 
@@ -470,15 +469,12 @@ impl Markers {
                 }
             }
             let suffix_last2 = two_bytes.then_some(last2);
-            let splitters: HashSet<String, FxBuild> = SPLITTERS
-                .iter()
-                .flat_map(|(_, l)| l.iter())
-                .map(|s| normalize(s))
-                .collect();
-            let mut splitter_filter = TokenFilter::default();
-            for s in &splitters {
-                splitter_filter.insert(s);
-            }
+            let splitters = KeyedWords::new(
+                SPLITTERS
+                    .iter()
+                    .flat_map(|(_, l)| l.iter())
+                    .map(|s| normalize(s)),
+            );
             let mut first_filter = TokenFilter::default();
             for t in by_first.keys() {
                 first_filter.insert(t);
@@ -491,7 +487,6 @@ impl Markers {
                 suffix_last,
                 suffix_last2,
                 splitters,
-                splitter_filter,
                 undoing,
             }
         })
@@ -521,7 +516,7 @@ impl Markers {
     /// [`is_splitter`](Self::is_splitter) of a token whose [`token_key`] is `key`.
     #[inline(always)]
     pub fn is_splitter_keyed(&self, key: u32, token: &str) -> bool {
-        self.splitter_filter.may_contain_key(key) && self.splitters.contains(token)
+        self.splitters.contains_keyed(key, token)
     }
 
     /// The markers among normalised `tokens`, in order, appended to `out` (cleared first).
