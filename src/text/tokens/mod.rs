@@ -93,6 +93,22 @@ fn piece_record(
     (from as u32, to as u32, first as u32, at)
 }
 
+/// Ends the current sentence and clause, given the sentence number of every token so far. Only
+/// opens a new sentence when the current one has tokens, so numbers stay small.
+#[inline]
+fn open_sentence(
+    sentences: &[u32],
+    questions: &mut Vec<bool>,
+    sentence: &mut u32,
+    clause: &mut u32,
+) {
+    if sentences.last() == Some(sentence) {
+        *sentence += 1;
+        questions.push(false);
+    }
+    *clause += 1;
+}
+
 /// Syllables of a word, roughly: letters that are not marks, less the dead consonants
 /// (consonant + virama).
 fn syllables(word: &str) -> usize {
@@ -308,12 +324,7 @@ impl Tokens {
     }
 
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
-        // Only open a new sentence when the current one has tokens, so numbers stay small.
-        if self.sentence.last() == Some(sentence) {
-            *sentence += 1;
-            self.questions.push(false);
-        }
-        *clause += 1;
+        open_sentence(&self.sentence, &mut self.questions, sentence, clause);
     }
 
     fn push_piece(

@@ -8,8 +8,9 @@
 //! (a cut right before a character that normalisation drops, a text that is not NFC) are
 //! left to the pieces.
 
-use super::{cut_kind, piece_record, Tokens};
+use super::{cut_kind, open_sentence, piece_record, Tokens};
 use crate::text::analyze_cuts_into;
+use crate::text::filter::token_key;
 use crate::text::negation::Markers;
 
 impl Tokens {
@@ -42,6 +43,12 @@ impl Tokens {
             return false;
         }
         let markers = Markers::get();
+        let tokens = spaces.len() + 1;
+        self.spans.reserve(tokens);
+        self.keys.reserve(tokens);
+        self.sentence.reserve(tokens);
+        self.period.reserve(tokens);
+        self.clause.reserve(tokens);
         let mut state = Cursor {
             sentence: 0,
             clause: 0,
@@ -84,15 +91,30 @@ impl Tokens {
     ) {
         let first = self.spans.len();
         let len = self.text.len() as u32;
+        // The fields apart, so that the token's text is borrowed while the others grow.
+        let Tokens {
+            text,
+            spans,
+            keys,
+            sentence,
+            period,
+            clause,
+            questions,
+            current_period,
+            ..
+        } = self;
         while state.token_start < at {
             let end = spaces.get(state.next_space).copied().unwrap_or(len);
             let (s, e) = (state.token_start, end);
-            let text = std::mem::take(&mut self.text);
             let tok = text.get(s as usize..e as usize).unwrap_or_default();
-            let splits = self.push_token(s, e, tok, markers, state.sentence, state.clause);
-            self.text = text;
-            if splits {
-                self.new_sentence(&mut state.sentence, &mut state.clause);
+            let key = token_key(tok.as_bytes());
+            spans.push((s, e));
+            keys.push(key);
+            sentence.push(state.sentence);
+            period.push(*current_period);
+            clause.push(state.clause);
+            if markers.is_splitter_keyed(key, tok) {
+                open_sentence(sentence, questions, &mut state.sentence, &mut state.clause);
             }
             state.token_start = end + 1;
             state.next_space += 1;
