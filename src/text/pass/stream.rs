@@ -4,7 +4,7 @@
 use unicode_normalization::char::{canonical_combining_class, compose};
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
-use super::table::{PassTable, COMPOSES_FIRST, FAST, STOP};
+use super::table::{PassTable, CHECK, COMPOSES_FIRST, FAST, STOP};
 use super::{indic_at, Letters, NO_SCRIPT};
 use crate::text::normalize::{
     fold_nasal, is_word_char, INDIC_END, INDIC_START, MAYBE_STARTER, NFC_YES, WORD,
@@ -200,14 +200,20 @@ impl<'a> Pass<'a> {
         // Where the run's first byte goes in the output, once what comes before it is written.
         let mut base = self.out.len();
         while let Some(c) = char::from_u32(cp) {
-            if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
-                break;
-            }
-            if e.ccc != 0 && e.ccc < last_ccc {
-                break;
-            }
-            if e.flags & STOP != 0 && fold_nasal(tail[0], tail[1], c).is_some() {
-                break;
+            if e.flags & CHECK != 0 {
+                if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
+                    break;
+                }
+                if e.ccc != 0 && e.ccc < last_ccc {
+                    break;
+                }
+                // A nasal pattern ends in a virama (offset 0x4D of its block) before the stop.
+                if e.flags & STOP != 0
+                    && tail[1] as u32 & 0x7F == 0x4D
+                    && fold_nasal(tail[0], tail[1], c).is_some()
+                {
+                    break;
+                }
             }
             if i == start {
                 // The first character: what comes before it is settled as in `rule`.

@@ -21,6 +21,10 @@ pub(super) const COMPOSES_FIRST: u8 = 0x20;
 /// Flag: a stop consonant of a block with the nasal rule (the third character of its pattern).
 pub(super) const STOP: u8 = 0x10;
 
+/// Flag: the character needs a look at the ones before it in a run (its NFC quick check is not
+/// "yes", it has a combining class, or it is a [`STOP`]); a run passes the others straight on.
+pub(super) const CHECK: u8 = 0x80;
+
 /// Mapping kinds of [`Entry::map`].
 pub(super) const MAP_SELF: u8 = 0;
 pub(super) const MAP_EMPTY: u8 = 1;
@@ -91,6 +95,9 @@ pub(super) fn pass_table() -> &'static PassTable {
                     .any(|nasal| fold_nasal(nasal, virama, c).is_some())
             {
                 e.flags |= STOP;
+            }
+            if e.flags & (NFC_YES | STOP) != NFC_YES || ccc != 0 {
+                e.flags |= CHECK;
             }
             let mapped: Vec<char> = map_brahmic(c, cp).collect();
             match mapped.as_slice() {
