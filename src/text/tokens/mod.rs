@@ -12,7 +12,7 @@ mod whole;
 use super::byte_table;
 use super::filter::token_key;
 use super::negation::Markers;
-use super::normalize::{indic_flag_table, is_word_char, INDIC_START, WORD};
+use super::normalize::{indic_flag_table, is_word_char, INDIC_END, INDIC_START, WORD};
 use super::pass::{analyze_words_into, indic_at, Letters};
 
 /// Sentence ends: `.` `!` `?` `;` danda, double danda, newline.
@@ -112,12 +112,42 @@ fn open_sentence(
 /// Syllables of a word, roughly: letters that are not marks, less the dead consonants
 /// (consonant + virama).
 fn syllables(word: &str) -> usize {
-    let letters = word
-        .chars()
-        .filter(|&c| c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c))
-        .count();
-    let viramas = word.chars().filter(|&c| is_virama(c)).count();
+    let (mut letters, mut viramas) = (0usize, 0usize);
+    for c in word.chars() {
+        let (letter, virama) = syllable_parts(c);
+        letters += usize::from(letter);
+        viramas += usize::from(virama);
+    }
     letters.saturating_sub(viramas)
+}
+
+/// Whether `c` is a letter that is not a mark, and whether it is a virama: ASCII and the Indic
+/// blocks from a table built once from the general functions, other characters from them.
+#[inline]
+fn syllable_parts(c: char) -> (bool, bool) {
+    const LETTER: u8 = 1;
+    const VIRAMA: u8 = 2;
+    fn general(c: char) -> u8 {
+        let letter = c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c);
+        u8::from(letter) * LETTER | u8::from(is_virama(c)) * VIRAMA
+    }
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let cp = c as u32;
+    if c.is_ascii() {
+        return (c.is_ascii_alphabetic(), false);
+    }
+    let bits = match cp.checked_sub(INDIC_START).filter(|&k| k < INDIC_END - INDIC_START) {
+        Some(k) => {
+            let table = TABLE.get_or_init(|| {
+                (INDIC_START..INDIC_END)
+                    .map(|cp| char::from_u32(cp).map_or(0, general))
+                    .collect()
+            });
+            table.get(k as usize).copied().unwrap_or(0)
+        }
+        None => general(c),
+    };
+    (bits & LETTER != 0, bits & VIRAMA != 0)
 }
 
 fn is_virama(c: char) -> bool {
@@ -648,6 +678,21 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syllable_parts_agree_with_the_general_functions_on_every_bmp_char() {
+        for cp in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let letter = c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c);
+            assert_eq!(syllable_parts(c), (letter, is_virama(c)), "U+{cp:04X}");
+        }
+        assert_eq!(syllables("ಕ್ರಿ"), 1);
+        assert_eq!(syllables("எம்"), 1);
+        assert_eq!(syllables("Bengal"), 6);
+        assert_eq!(syllables("कत्"), 1);
+    }
 
     fn toks(s: &str) -> Tokens {
         Tokens::of(s)
