@@ -80,21 +80,21 @@ impl KeyedWords {
         set
     }
 
-    /// Whether `token`, whose [`token_key`] is `key`, is one of the words.
+    /// Whether `token` (the bytes of a word), whose [`token_key`] is `key`, is one of the words.
     #[inline(always)]
-    pub fn contains_keyed(&self, key: u32, token: &str) -> bool {
+    pub fn contains_keyed(&self, key: u32, token: &[u8]) -> bool {
         self.filter.may_contain_key(key) && {
             let from = self.words.partition_point(|(k, _)| *k < key);
             self.words[from..]
                 .iter()
                 .take_while(|(k, _)| *k == key)
-                .any(|(_, w)| **w == *token)
+                .any(|(_, w)| w.as_bytes() == token)
         }
     }
 
     /// Whether `token` is one of the words.
     pub fn contains(&self, token: &str) -> bool {
-        self.contains_keyed(token_key(token.as_bytes()), token)
+        self.contains_keyed(token_key(token.as_bytes()), token.as_bytes())
     }
 
     /// Number of words.

@@ -510,12 +510,12 @@ impl Markers {
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
     pub fn is_splitter(&self, token: &str) -> bool {
-        self.is_splitter_keyed(token_key(token.as_bytes()), token)
+        self.is_splitter_keyed(token_key(token.as_bytes()), token.as_bytes())
     }
 
-    /// [`is_splitter`](Self::is_splitter) of a token whose [`token_key`] is `key`.
+    /// [`is_splitter`](Self::is_splitter) of a token (its bytes) whose [`token_key`] is `key`.
     #[inline(always)]
-    pub fn is_splitter_keyed(&self, key: u32, token: &str) -> bool {
+    pub fn is_splitter_keyed(&self, key: u32, token: &[u8]) -> bool {
         self.splitters.contains_keyed(key, token)
     }
 

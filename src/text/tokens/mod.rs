@@ -136,7 +136,10 @@ fn syllable_parts(c: char) -> (bool, bool) {
     if c.is_ascii() {
         return (c.is_ascii_alphabetic(), false);
     }
-    let bits = match cp.checked_sub(INDIC_START).filter(|&k| k < INDIC_END - INDIC_START) {
+    let bits = match cp
+        .checked_sub(INDIC_START)
+        .filter(|&k| k < INDIC_END - INDIC_START)
+    {
         Some(k) => {
             let table = TABLE.get_or_init(|| {
                 (INDIC_START..INDIC_END)
@@ -350,7 +353,7 @@ impl Tokens {
         self.sentence.push(sentence);
         self.period.push(self.current_period);
         self.clause.push(clause);
-        markers.is_splitter_keyed(key, tok)
+        markers.is_splitter_keyed(key, tok.as_bytes())
     }
 
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {

@@ -106,8 +106,11 @@ impl Tokens {
         while state.token_start < at {
             let end = spaces.get(state.next_space).copied().unwrap_or(len);
             let (s, e) = (state.token_start, end);
-            let tok = text.get(s as usize..e as usize).unwrap_or_default();
-            let key = token_key(tok.as_bytes());
+            let tok = text
+                .as_bytes()
+                .get(s as usize..e as usize)
+                .unwrap_or_default();
+            let key = token_key(tok);
             spans.push((s, e));
             keys.push(key);
             sentence.push(state.sentence);
