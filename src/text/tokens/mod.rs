@@ -129,7 +129,7 @@ fn syllable_parts(c: char) -> (bool, bool) {
     const VIRAMA: u8 = 2;
     fn general(c: char) -> u8 {
         let letter = c.is_alphabetic() && !unicode_normalization::char::is_combining_mark(c);
-        u8::from(letter) * LETTER | u8::from(is_virama(c)) * VIRAMA
+        (u8::from(letter) * LETTER) | (u8::from(is_virama(c)) * VIRAMA)
     }
     static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let cp = c as u32;
