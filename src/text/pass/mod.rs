@@ -97,6 +97,53 @@ const ASCII_WORD: [u8; 256] = {
     t
 };
 
+/// The longest start of eight bytes made of ASCII letters and digits and of single spaces
+/// between them (a space counts only when a letter or digit follows it within the eight).
+struct AsciiWords {
+    /// Its length in bytes.
+    len: usize,
+    /// Its letters.
+    letters: usize,
+    /// Its spaces: the high bit of each such byte.
+    spaces: u64,
+}
+
+impl AsciiWords {
+    #[inline(always)]
+    fn of(chunk: &[u8]) -> AsciiWords {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = ONES * 0x80;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let ascii = !x & HIGH;
+        let v = x & !HIGH;
+        // The high bit of each byte of `v` (seven bits each, so no carry crosses a byte) with
+        // lo <= byte <= hi.
+        let within = |v: u64, lo: u8, hi: u8| {
+            v.wrapping_add(ONES * u64::from(0x80 - lo))
+                & !v.wrapping_add(ONES * u64::from(0x7F - hi))
+                & HIGH
+        };
+        let letters = within(v | (ONES * 0x20), b'a', b'z') & ascii;
+        let ok = letters | (within(v, b'0', b'9') & ascii);
+        let space = within(v, b' ', b' ') & ascii;
+        // Little-endian: the next byte's flag, shifted down onto this one.
+        let good = ok | (space & (ok >> 8));
+        let len = ((!good & HIGH).trailing_zeros() / 8) as usize;
+        let prefix = if len >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * len)) - 1
+        };
+        AsciiWords {
+            len: len.min(8),
+            letters: (letters & prefix).count_ones() as usize,
+            spaces: space & prefix,
+        }
+    }
+}
+
 /// ASCII characters that may end a sentence or a clause.
 const ASCII_CUT: [bool; 256] = byte_table(b".!?;\n|,:()[]\"");
 
@@ -137,6 +184,22 @@ fn analyze_with(
                 let mut end = i;
                 let mut alpha = 0;
                 loop {
+                    // Eight bytes at a time while they are letters, digits and single spaces
+                    // between them; the byte loop below takes what is left.
+                    while let Some(chunk) = bytes.get(end..end + 8) {
+                        let words = AsciiWords::of(chunk);
+                        let mut spaces = words.spaces;
+                        while spaces != 0 {
+                            let k = (spaces.trailing_zeros() / 8) as usize;
+                            p.space_at(at + (end - i) + k);
+                            spaces &= spaces - 1;
+                        }
+                        alpha += words.letters;
+                        end += words.len;
+                        if words.len < 8 {
+                            break;
+                        }
+                    }
                     while let Some(&c) = bytes.get(end) {
                         let class = ASCII_WORD[usize::from(c)];
                         if class == 0 {

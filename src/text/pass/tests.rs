@@ -193,3 +193,58 @@ fn analysis_of_an_answer() {
     assert_eq!(a.letters.count(Script::Latn), 5);
     assert_eq!(a.letters.count(Script::Beng), 3);
 }
+
+#[test]
+fn ascii_words_eight_bytes_at_a_time() {
+    // Against a byte-by-byte reading, on every byte value at every place of the eight, and on
+    // words with single and double spaces.
+    fn slow(chunk: &[u8]) -> (usize, usize, Vec<usize>) {
+        let ok = |b: u8| b.is_ascii_alphanumeric();
+        let mut len = 0;
+        let mut spaces = Vec::new();
+        while len < 8 {
+            let b = chunk[len];
+            if ok(b) || (b == b' ' && len + 1 < 8 && ok(chunk[len + 1])) {
+                if b == b' ' {
+                    spaces.push(len);
+                }
+                len += 1;
+            } else {
+                break;
+            }
+        }
+        let letters = chunk[..len]
+            .iter()
+            .filter(|b| b.is_ascii_alphabetic())
+            .count();
+        (len, letters, spaces)
+    }
+    let mut cases: Vec<[u8; 8]> = Vec::new();
+    for b in 0..=255u8 {
+        for at in 0..8 {
+            let mut c = *b"ab1 Cd9z";
+            c[at] = b;
+            cases.push(c);
+        }
+    }
+    for s in [
+        "abc def ",
+        "a  b c d",
+        " abcdefg",
+        "12 34 56",
+        "x y z w ",
+        "AbCdEfGh",
+        "a\u{e9}bcdef",
+    ] {
+        let mut c = [0u8; 8];
+        c.copy_from_slice(&s.as_bytes()[..8]);
+        cases.push(c);
+    }
+    for c in cases {
+        let w = AsciiWords::of(&c);
+        let spaces: Vec<usize> = (0..8)
+            .filter(|k| w.spaces >> (8 * k + 7) & 1 == 1)
+            .collect();
+        assert_eq!((w.len, w.letters, spaces), slow(&c), "{c:?}");
+    }
+}

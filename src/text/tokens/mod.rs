@@ -63,10 +63,12 @@ fn cut_kind(raw: &str, i: usize, c: char) -> (bool, bool) {
     if !(ends_sentence(c) || ends_clause(c)) {
         return (false, false);
     }
-    // Only a '.' or ',' between two digits belongs to a number.
+    // Only a '.' or ',' between two digits belongs to a number. The character after it is
+    // looked at first: it is nearly always a space, which settles it without a table lookup
+    // for the letter before.
     let between_digits = matches!(c, '.' | ',')
-        && raw[..i].chars().next_back().is_some_and(char::is_numeric)
-        && raw[i + 1..].chars().next().is_some_and(char::is_numeric);
+        && raw[i + 1..].chars().next().is_some_and(char::is_numeric)
+        && raw[..i].chars().next_back().is_some_and(char::is_numeric);
     (
         ends_sentence(c) && (c != '.' || (!between_digits && full_stop(&raw[..i], &raw[i + 1..]))),
         ends_clause(c) && !between_digits,
