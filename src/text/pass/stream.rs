@@ -53,11 +53,8 @@ impl<'a> Pass<'a> {
     /// Writes the space between two words.
     #[inline(always)]
     fn space(&mut self) {
-        if let Some(v) = self.space_offsets.as_deref_mut() {
-            v.push(self.out.len() as u32);
-        }
+        self.space_at(self.out.len());
         self.out.push(' ');
-        self.spaces += 1;
     }
 
     /// Counts a space between two words that the caller writes itself, at byte `at` of the
@@ -259,10 +256,7 @@ impl<'a> Pass<'a> {
                     };
                     match next {
                         Some(next) if table.entry(next).flags & FAST != 0 => {
-                            if let Some(v) = self.space_offsets.as_deref_mut() {
-                                v.push((base + (i - start)) as u32);
-                            }
-                            self.spaces += 1;
+                            self.space_at(base + (i - start));
                             tail = ['\0', '\0'];
                             prev = ' ';
                             prev_composes = false;
