@@ -84,15 +84,28 @@ fn piece_record(
     first: usize,
     written: &[u8],
 ) -> (u32, u32, u32, u32) {
+    let at = piece_start(raw, from, to, written);
+    (from as u32, to as u32, first as u32, at)
+}
+
+/// Fourth number of a piece's record not worked out yet (see [`Tokens::pieces`](Tokens)).
+const START_LATER: u32 = u32::MAX - 1;
+
+/// Where the words of the piece `raw[from..to]` start in the answer when the piece is written
+/// exactly as `written` in the text, else `u32::MAX`.
+fn piece_start(raw: &str, from: usize, to: usize, written: &[u8]) -> u32 {
     // A piece written exactly as normalised, with no separator kept inside a number, maps onto
     // the answer token for token without looking at its words again.
-    let piece = &raw[from..to];
+    let piece = raw.get(from..to).unwrap_or_default();
     let body = piece.trim_start_matches(' ');
     let lead = piece.len() - body.len();
     let same = body.trim_end_matches(' ').as_bytes() == written
         && memchr::memchr3(b',', b'.', b'-', written).is_none();
-    let at = if same { (from + lead) as u32 } else { u32::MAX };
-    (from as u32, to as u32, first as u32, at)
+    if same {
+        (from + lead) as u32
+    } else {
+        u32::MAX
+    }
 }
 
 /// Ends the current sentence and clause, given the sentence number of every token so far. Only
@@ -217,7 +230,8 @@ pub struct Tokens {
     /// tokens (excerpts quote the answer as written); the mapping is worked out only for the
     /// pieces an excerpt starts or ends in. The fourth number is where the piece's words start
     /// in the answer when the piece is written exactly as normalised (its tokens are then its
-    /// words, byte for byte), else `u32::MAX`.
+    /// words, byte for byte), else `u32::MAX`; or [`START_LATER`] when that is to be worked out
+    /// when an excerpt first needs the piece ([`piece_words_start`](Self::piece_words_start)).
     raw: String,
     pieces: Vec<(u32, u32, u32, u32)>,
     raw_map: std::cell::RefCell<RawMap>,
@@ -453,11 +467,9 @@ impl Tokens {
             return;
         }
         map.ready[k] = true;
-        let (from, to, first, at) = self.pieces[k];
-        let end = match self.pieces.get(k + 1) {
-            Some(&(_, _, next, _)) => next as usize,
-            None => self.spans.len(),
-        };
+        let (from, to, first, _) = self.pieces[k];
+        let end = self.piece_end(k);
+        let at = self.piece_words_start(k);
         if at != u32::MAX {
             let base = self.spans[first as usize].0;
             for (out, &(s, e)) in map.spans[first as usize..end]
@@ -476,6 +488,37 @@ impl Tokens {
             out.copy_from_slice(&words);
         }
         map.words = words;
+    }
+
+    /// One past the last token of piece `k`.
+    fn piece_end(&self, k: usize) -> usize {
+        match self.pieces.get(k + 1) {
+            Some(&(_, _, next, _)) => next as usize,
+            None => self.spans.len(),
+        }
+    }
+
+    /// Where the words of piece `k` start in the answer when the piece is written exactly as
+    /// normalised, else `u32::MAX` (the fourth number of its record, worked out now if it was
+    /// left for later).
+    fn piece_words_start(&self, k: usize) -> u32 {
+        let (from, to, first, at) = self.pieces[k];
+        if at != START_LATER {
+            return at;
+        }
+        let (first, end) = (first as usize, self.piece_end(k));
+        let written = match (
+            self.spans.get(first),
+            end.checked_sub(1).and_then(|l| self.spans.get(l)),
+        ) {
+            (Some(&(a, _)), Some(&(_, b))) if end > first => self
+                .text
+                .as_bytes()
+                .get(a as usize..b as usize)
+                .unwrap_or_default(),
+            _ => return u32::MAX,
+        };
+        piece_start(&self.raw, from as usize, to as usize, written)
     }
 
     /// Where token `a` starts and token `b` ends in the answer as given, each `u32::MAX` when its
@@ -866,7 +909,9 @@ mod tests {
     #[test]
     fn pieces_written_as_normalised_map_without_reading_again() {
         let t = toks("राजा ने मंदिर बनवाया, 1,000 रुपये; ok Then");
-        let fast: Vec<bool> = t.pieces.iter().map(|p| p.3 != u32::MAX).collect();
+        let fast: Vec<bool> = (0..t.pieces.len())
+            .map(|k| t.piece_words_start(k) != u32::MAX)
+            .collect();
         // The first and third pieces are written as normalised; the number keeps a comma, and
         // "Then" is not lower case.
         assert_eq!(fast, [true, false, false]);
