@@ -75,19 +75,6 @@ fn cut_kind(raw: &str, i: usize, c: char) -> (bool, bool) {
     )
 }
 
-/// The record of the piece `raw[from..to]`, whose tokens start at token `first` and are written
-/// as `written` in the text (see [`Tokens::pieces`](Tokens)).
-fn piece_record(
-    raw: &str,
-    from: usize,
-    to: usize,
-    first: usize,
-    written: &[u8],
-) -> (u32, u32, u32, u32) {
-    let at = piece_start(raw, from, to, written);
-    (from as u32, to as u32, first as u32, at)
-}
-
 /// Fourth number of a piece's record not worked out yet (see [`Tokens::pieces`](Tokens)).
 const START_LATER: u32 = u32::MAX - 1;
 
@@ -106,22 +93,6 @@ fn piece_start(raw: &str, from: usize, to: usize, written: &[u8]) -> u32 {
     } else {
         u32::MAX
     }
-}
-
-/// Ends the current sentence and clause, given the sentence number of every token so far. Only
-/// opens a new sentence when the current one has tokens, so numbers stay small.
-#[inline]
-fn open_sentence(
-    sentences: &[u32],
-    questions: &mut Vec<bool>,
-    sentence: &mut u32,
-    clause: &mut u32,
-) {
-    if sentences.last() == Some(sentence) {
-        *sentence += 1;
-        questions.push(false);
-    }
-    *clause += 1;
 }
 
 /// Syllables of a word, roughly: letters that are not marks, less the dead consonants
@@ -364,16 +335,27 @@ impl Tokens {
         clause: u32,
     ) -> bool {
         let key = token_key(tok.as_bytes());
+        self.push_span(s, e, key, sentence, clause);
+        markers.is_splitter_keyed(key, tok.as_bytes())
+    }
+
+    /// Records a token at `s..e` of the text, with its [`token_key`], in `sentence` and `clause`.
+    #[inline(always)]
+    fn push_span(&mut self, s: u32, e: u32, key: u32, sentence: u32, clause: u32) {
         self.spans.push((s, e));
         self.keys.push(key);
         self.sentence.push(sentence);
         self.period.push(self.current_period);
         self.clause.push(clause);
-        markers.is_splitter_keyed(key, tok.as_bytes())
     }
 
     fn new_sentence(&mut self, sentence: &mut u32, clause: &mut u32) {
-        open_sentence(&self.sentence, &mut self.questions, sentence, clause);
+        // Only open a new sentence when the current one has tokens, so numbers stay small.
+        if self.sentence.last() == Some(sentence) {
+            *sentence += 1;
+            self.questions.push(false);
+        }
+        *clause += 1;
     }
 
     fn push_piece(
@@ -447,8 +429,8 @@ impl Tokens {
         }
         self.spaces_buf = spaces;
         if self.spans.len() > first {
-            let record = piece_record(raw, from, to, first, buf.as_bytes());
-            self.pieces.push(record);
+            let at = piece_start(raw, from, to, buf.as_bytes());
+            self.pieces.push((from as u32, to as u32, first as u32, at));
         }
         self.buf = buf;
     }

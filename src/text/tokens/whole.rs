@@ -8,7 +8,7 @@
 //! (a cut right before a character that normalisation drops, a text that is not NFC) are
 //! left to the pieces.
 
-use super::{cut_kind, open_sentence, Tokens, START_LATER};
+use super::{cut_kind, Tokens, START_LATER};
 use crate::text::analyze_cuts_into;
 use crate::text::filter::token_key;
 use crate::text::negation::Markers;
@@ -89,33 +89,19 @@ impl Tokens {
     ) {
         let first = self.spans.len();
         let len = self.text.len() as u32;
-        // The fields apart, so that the token's text is borrowed while the others grow.
-        let Tokens {
-            text,
-            spans,
-            keys,
-            sentence,
-            period,
-            clause,
-            questions,
-            current_period,
-            ..
-        } = self;
         while state.token_start < at {
             let end = spaces.get(state.next_space).copied().unwrap_or(len);
             let (s, e) = (state.token_start, end);
-            let tok = text
+            let tok = self
+                .text
                 .as_bytes()
                 .get(s as usize..e as usize)
                 .unwrap_or_default();
             let key = token_key(tok);
-            spans.push((s, e));
-            keys.push(key);
-            sentence.push(state.sentence);
-            period.push(*current_period);
-            clause.push(state.clause);
-            if markers.is_splitter_keyed(key, tok) {
-                open_sentence(sentence, questions, &mut state.sentence, &mut state.clause);
+            let splits = markers.is_splitter_keyed(key, tok);
+            self.push_span(s, e, key, state.sentence, state.clause);
+            if splits {
+                self.new_sentence(&mut state.sentence, &mut state.clause);
             }
             state.token_start = end + 1;
             state.next_space += 1;
