@@ -9,9 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::HashMap;
-
-use super::filter::{token_key, TokenFilter};
+use super::filter::{token_key, KeyedWords};
 use super::pass::Letters;
 use super::script::Script;
 use super::tokens::Tokens;
@@ -127,39 +125,27 @@ const MARATHI: &[&str] = &[
     "ती",
 ];
 
-type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
-
-/// The function words of one pair of languages that share a script: for each word, whether it
-/// is on the first list (bit 0) and on the second (bit 1), with a filter of their
-/// [`token_key`]s so that most words of an answer are passed over without hashing them.
+/// The function words of one pair of languages that share a script, asked with each word's
+/// [`token_key`] so that most words of an answer are passed over without hashing them.
 struct PairWords {
-    filter: TokenFilter<16>,
-    words: HashMap<&'static str, u8, FxBuild>,
+    first: KeyedWords,
+    second: KeyedWords,
 }
 
 impl PairWords {
     fn new(first: &[&'static str], second: &[&'static str]) -> PairWords {
-        let mut p = PairWords {
-            filter: TokenFilter::default(),
-            words: HashMap::default(),
-        };
-        for (bit, list) in [(1u8, first), (2u8, second)] {
-            for &w in list {
-                p.filter.insert(w);
-                *p.words.entry(w).or_default() |= bit;
-            }
+        PairWords {
+            first: KeyedWords::new(first),
+            second: KeyedWords::new(second),
         }
-        p
     }
 
     /// Which lists `word` (whose filter key is `key`) is on: bit 0 the first, bit 1 the second.
     #[inline]
     fn lists(&self, word: &str, key: u32) -> u8 {
-        if self.filter.may_contain_key(key) {
-            self.words.get(word).copied().unwrap_or(0)
-        } else {
-            0
-        }
+        let w = word.as_bytes();
+        u8::from(self.first.contains_keyed(key, w))
+            | (u8::from(self.second.contains_keyed(key, w)) << 1)
     }
 }
 

@@ -106,11 +106,6 @@ impl KeyedWords {
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
-
-    /// The words, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.words.iter().map(|(_, w)| &**w)
-    }
 }
 
 #[cfg(test)]

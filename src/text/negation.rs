@@ -19,7 +19,7 @@
 //! negation as an ending (Bengali করেনি, Tamil கட்டவில்லை, Telugu కట్టలేదు, Kannada
 //! ಕಟ್ಟಲಿಲ್ಲ) are caught by [`SUFFIXES`], which negate what comes before them in the clause.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
@@ -424,7 +424,7 @@ pub struct Markers {
     /// (the two-byte test would rule out words it ends).
     suffix_last2: Option<Box<[u64; 1024]>>,
     splitters: KeyedWords,
-    undoing: HashSet<String, FxBuild>,
+    undoing: KeyedWords,
 }
 
 impl Markers {
@@ -479,7 +479,7 @@ impl Markers {
             for t in by_first.keys() {
                 first_filter.insert(t);
             }
-            let undoing = UNDOING.iter().map(|s| normalize(s)).collect();
+            let undoing = KeyedWords::new(UNDOING.iter().map(|s| normalize(s)));
             Markers {
                 by_first,
                 first_filter,
@@ -580,8 +580,11 @@ impl Markers {
             }
             match matched {
                 Some((k, reach)) => {
-                    let undone =
-                        matches!(reach, Negator) && i + k < n && self.undoing.contains(get(i + k));
+                    let undone = matches!(reach, Negator)
+                        && i + k < n
+                        && self
+                            .undoing
+                            .contains_keyed(key(i + k), get(i + k).as_bytes());
                     if !undone {
                         out.push(Hit {
                             first: i,
