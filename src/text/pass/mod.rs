@@ -325,3 +325,13 @@ pub(super) fn indic_at(bytes: &[u8], i: usize) -> Option<u32> {
         _ => None,
     }
 }
+
+/// The code point of the Indic-block character that ends at byte `i`, which the caller knows is
+/// one (0, which no table entry has, otherwise).
+#[inline(always)]
+pub(super) fn indic_cp(bytes: &[u8], i: usize) -> u32 {
+    match bytes.get(i.wrapping_sub(2)..i) {
+        Some(&[b1, b2]) => (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F),
+        _ => 0,
+    }
+}

@@ -4,8 +4,8 @@
 use unicode_normalization::char::{canonical_combining_class, compose};
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
-use super::table::{PassTable, CHECK, COMPOSES_FIRST, FAST, STOP};
-use super::{indic_at, Letters, NO_SCRIPT};
+use super::table::{Entry, PassTable, CHECK, COMPOSES_FIRST, FAST, STOP};
+use super::{indic_at, indic_cp, Letters, NO_SCRIPT};
 use crate::text::normalize::{
     fold_nasal, is_word_char, INDIC_END, INDIC_START, MAYBE_STARTER, NFC_YES, WORD,
 };
@@ -169,64 +169,61 @@ impl<'a> Pass<'a> {
     /// Takes the run of [`FAST`] characters starting at byte `i` (whose code point is `cp`) as
     /// far as each one is known to be copied unchanged: no composition with the character before
     /// it, canonical order kept, and not the stop of a nasal + virama + stop pattern. Single
-    /// spaces between such words belong to the run (normalisation writes them as they are). Updates the
-    /// state and the letter counts as the per-character path would, and returns where the run
-    /// ends; the caller copies the run's bytes. Returns `i` when even the first character needs
-    /// the per-character path.
+    /// spaces between such words belong to the run (normalisation writes them as they are).
+    /// Updates the state and the letter counts as the per-character path would, and returns where
+    /// the run ends; the caller copies the run's bytes. Returns `i` when even the first character
+    /// needs the per-character path.
+    ///
+    /// Inside the run, the loop keeps nothing of the characters before the current one: the few
+    /// characters that need a look back ([`CHECK`]) read it from the bytes (see
+    /// [`blocked`](Self::blocked)), and the state after the run is read from its last bytes.
     #[inline(always)]
     pub(super) fn indic_run(
         &mut self,
         bytes: &[u8],
-        mut i: usize,
-        mut cp: u32,
+        start: usize,
+        cp: u32,
         table: &PassTable,
         letters: &mut Letters,
         last: &mut u8,
     ) -> usize {
-        let start = i;
         let mut e = table.entry(cp);
-        let mut prev = self.prev;
-        let mut prev_composes = true;
-        let mut last_ccc = self.last_ccc;
-        let mut tail = self.tail;
+        if e.flags & CHECK != 0 {
+            // The first character, against the state before the run.
+            let Some(c) = char::from_u32(cp) else {
+                return start;
+            };
+            if (e.flags & NFC_YES == 0 && compose(self.prev, c).is_some())
+                || (e.ccc != 0 && e.ccc < self.last_ccc)
+                || (e.flags & STOP != 0
+                    && self.tail[1] as u32 & 0x7F == 0x4D
+                    && fold_nasal(self.tail[0], self.tail[1], c).is_some())
+            {
+                return start;
+            }
+        }
+        // What comes before the run is settled as in `rule`; `before` is the character the
+        // nasal rule sees two places before the run's second character.
+        let mut before = self.tail[1];
+        if self.pending_sep.take().is_some() {
+            self.pending_space = true;
+            before = '\0';
+        }
+        if self.pending_space {
+            if !self.out.is_empty() {
+                self.space();
+            }
+            self.pending_space = false;
+        }
+        // Where the run's first byte goes in the output.
+        let base = self.out.len();
         // Letters are counted in registers while the script stays the same (one count in
         // memory bumped per character would make each character wait for the one before).
         let mut script = NO_SCRIPT;
         let mut same = 0usize;
-        let mut letter = *last;
-        // Where the run's first byte goes in the output, once what comes before it is written.
-        let mut base = self.out.len();
-        while let Some(c) = char::from_u32(cp) {
-            if e.flags & CHECK != 0 {
-                if e.flags & NFC_YES == 0 && prev_composes && compose(prev, c).is_some() {
-                    break;
-                }
-                if e.ccc != 0 && e.ccc < last_ccc {
-                    break;
-                }
-                // A nasal pattern ends in a virama (offset 0x4D of its block) before the stop.
-                if e.flags & STOP != 0
-                    && tail[1] as u32 & 0x7F == 0x4D
-                    && fold_nasal(tail[0], tail[1], c).is_some()
-                {
-                    break;
-                }
-            }
-            if i == start {
-                // The first character: what comes before it is settled as in `rule`.
-                if self.pending_sep.take().is_some() {
-                    self.pending_space = true;
-                    tail = ['\0', '\0'];
-                }
-                if self.pending_space {
-                    if !self.out.is_empty() {
-                        self.space();
-                    }
-                    self.pending_space = false;
-                }
-                base = self.out.len();
-            }
-            letter = e.letter;
+        let mut i = start;
+        loop {
+            let letter = e.letter;
             if letter != NO_SCRIPT {
                 if letter != script {
                     letters.add_indic_n(script, same);
@@ -235,21 +232,23 @@ impl<'a> Pass<'a> {
                 }
                 same += 1;
             }
-            last_ccc = e.ccc;
-            tail = [tail[1], c];
-            prev = c;
-            prev_composes = e.flags & COMPOSES_FIRST != 0;
             i += 3;
             match indic_at(bytes, i) {
-                Some(next) if table.entry(next).flags & FAST != 0 => {
-                    cp = next;
-                    e = table.entry(next);
+                Some(next) => {
+                    let ne = table.entry(next);
+                    if ne.flags & FAST == 0
+                        || (ne.flags & CHECK != 0
+                            && Self::blocked(bytes, start, before, i, next, ne, table))
+                    {
+                        break;
+                    }
+                    e = ne;
                 }
-                _ => {
+                None => {
                     // One space between this word and another run of FAST characters is
                     // written as it stands, so the run goes on: after a space nothing composes,
                     // no class is out of order and no nasal pattern is open, so the next
-                    // character passes the checks above.
+                    // character needs no check.
                     let next = match bytes.get(i) {
                         Some(b' ') => indic_at(bytes, i + 1),
                         _ => None,
@@ -257,13 +256,7 @@ impl<'a> Pass<'a> {
                     match next {
                         Some(next) if table.entry(next).flags & FAST != 0 => {
                             self.space_at(base + (i - start));
-                            tail = ['\0', '\0'];
-                            prev = ' ';
-                            prev_composes = false;
-                            last_ccc = 0;
-                            letter = NO_SCRIPT;
                             i += 1;
-                            cp = next;
                             e = table.entry(next);
                         }
                         _ => break,
@@ -272,15 +265,56 @@ impl<'a> Pass<'a> {
             }
         }
         letters.add_indic_n(script, same);
-        if i > start {
-            *last = letter;
-            self.prev = prev;
-            self.last_ccc = last_ccc;
-            self.tail = tail;
-            self.prev_word = true;
-            self.prev_digit = false;
-        }
+        // The run ends with a character of the blocks, never with a space.
+        let end = indic_cp(bytes, i);
+        let ee = table.entry(end);
+        *last = ee.letter;
+        self.prev = char::from_u32(end).unwrap_or('\0');
+        self.last_ccc = ee.ccc;
+        self.tail = [Self::two_before(bytes, start, before, i), self.prev];
+        self.prev_word = true;
+        self.prev_digit = false;
         i
+    }
+
+    /// Whether the character `cp` (entry `e`) at byte `i` of a run that started at `start` must
+    /// end the run: it composes with the character before it, comes out of canonical order after
+    /// it, or ends a nasal + virama + stop pattern. Only called for a character that follows
+    /// another character of the run (not a space), which is then at byte `i - 3`.
+    #[inline(always)]
+    fn blocked(
+        bytes: &[u8],
+        start: usize,
+        before: char,
+        i: usize,
+        cp: u32,
+        e: &Entry,
+        table: &PassTable,
+    ) -> bool {
+        let prev_cp = indic_cp(bytes, i);
+        let pe = table.entry(prev_cp);
+        let (Some(c), Some(prev)) = (char::from_u32(cp), char::from_u32(prev_cp)) else {
+            return true;
+        };
+        (e.flags & NFC_YES == 0 && pe.flags & COMPOSES_FIRST != 0 && compose(prev, c).is_some())
+            || (e.ccc != 0 && e.ccc < pe.ccc)
+            || (e.flags & STOP != 0
+                && prev_cp & 0x7F == 0x4D
+                && fold_nasal(Self::two_before(bytes, start, before, i), prev, c).is_some())
+    }
+
+    /// What the nasal rule sees two places before byte `i` of a run that started at `start`,
+    /// the character at `i - 3` being one of the run: the character before that one, `'\0'`
+    /// after a space, or `before` at the start of the run.
+    #[inline(always)]
+    fn two_before(bytes: &[u8], start: usize, before: char, i: usize) -> char {
+        if i < start + 6 {
+            before
+        } else if bytes.get(i - 4) == Some(&b' ') {
+            '\0'
+        } else {
+            char::from_u32(indic_cp(bytes, i - 3)).unwrap_or('\0')
+        }
     }
 
     /// A character of the Indic blocks in the mapped stream, with its table flags and class.

@@ -248,3 +248,41 @@ fn ascii_words_eight_bytes_at_a_time() {
         assert_eq!((w.len, w.letters, spaces), slow(&c), "{c:?}");
     }
 }
+
+/// Every string of up to four characters over the characters that make a run look back (nasals,
+/// viramas, stops, nukta, vowel signs that compose, length marks) and the separators that end a
+/// word or a number, in each block: a run reads the characters before the current one from the
+/// bytes, at every distance from its start, after a space and after a pending separator.
+#[test]
+fn runs_look_back_at_every_distance() {
+    let offsets = [
+        0x19u32, 0x28, 0x4D, 0x15, 0x24, 0x3C, 0x47, 0x3E, 0x57, 0x55, 0x56,
+    ];
+    let others = [" ", ",", "5", "a"];
+    for block in [
+        0x0900u32, 0x0980, 0x0A00, 0x0A80, 0x0B00, 0x0B80, 0x0C00, 0x0C80, 0x0D00,
+    ] {
+        let mut symbols: Vec<String> = offsets
+            .iter()
+            .filter_map(|&o| char::from_u32(block + o))
+            .map(String::from)
+            .collect();
+        symbols.extend(others.iter().map(|s| s.to_string()));
+        let k = symbols.len();
+        for len in 1..=4u32 {
+            for mut n in 0..k.pow(len) {
+                let mut s = String::new();
+                for _ in 0..len {
+                    s.push_str(&symbols[n % k]);
+                    n /= k;
+                }
+                check(&s).unwrap();
+                check(&format!(
+                    "{}{s}",
+                    char::from_u32(block + 0x15).unwrap_or('x')
+                ))
+                .unwrap();
+            }
+        }
+    }
+}
