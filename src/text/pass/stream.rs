@@ -237,7 +237,7 @@ impl<'a> Pass<'a> {
                 Some(next) => {
                     let ne = table.entry(next);
                     if ne.flags & FAST == 0
-                        || (ne.flags & CHECK != 0
+                        || (may_block(e, ne)
                             && Self::blocked(bytes, start, before, i, next, ne, table))
                     {
                         break;
@@ -367,3 +367,19 @@ impl<'a> Pass<'a> {
         }
     }
 }
+
+/// Whether a character of entry `e` right after one of entry `prev` may have to end a run, as
+/// far as the two entries tell (see [`Pass::blocked`]): it may compose with it, it has a lower
+/// combining class than it, or it is a stop after a virama (class 9). Worked out without
+/// branches: in running text the characters that need a look back come at random, and a branch
+/// on each of them would be mispredicted often, while this is rarely true.
+#[inline(always)]
+fn may_block(prev: &Entry, e: &Entry) -> bool {
+    let composes = (e.flags & NFC_YES == 0) & (prev.flags & COMPOSES_FIRST != 0);
+    let order = (e.ccc != 0) & (e.ccc < prev.ccc);
+    let nasal = (e.flags & STOP != 0) & (prev.ccc == VIRAMA_CLASS);
+    composes | order | nasal
+}
+
+/// The canonical combining class of the viramas.
+const VIRAMA_CLASS: u8 = 9;
