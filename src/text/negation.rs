@@ -394,6 +394,13 @@ pub const UNDOING: &[&str] = &[
 ];
 
 /// The last two bytes of a text, if it has two.
+/// The last `len` bytes (at most eight) of `b`, packed into a number; `b` has at least `len`.
+fn tail(b: &[u8], len: usize) -> u64 {
+    b[b.len().saturating_sub(len)..]
+        .iter()
+        .fold(0, |acc, &x| acc << 8 | u64::from(x))
+}
+
 fn last_two(s: &str) -> Option<u16> {
     match s.as_bytes() {
         [.., a, b] => Some(u16::from(*a) << 8 | u16::from(*b)),
@@ -416,7 +423,11 @@ pub struct Markers {
     by_first: HashMap<String, Vec<(Vec<String>, Reach)>, FxBuild>,
     /// The first tokens of `by_first`, for ruling most tokens out without hashing them.
     first_filter: TokenFilter<64>,
-    suffixes: Vec<String>,
+    /// Every suffix with its tail (its last [`tail_len`](Self::tail_len) bytes, packed), sorted
+    /// by tail: a word is compared only with the suffixes whose tail it ends with.
+    suffixes: Vec<(u64, String)>,
+    /// Bytes of a tail: those of the shortest suffix, at most eight.
+    tail_len: usize,
     /// Last byte of every suffix, a bit per byte value, so most words are ruled out with one
     /// lookup.
     suffix_last: [u64; 4],
@@ -456,6 +467,12 @@ impl Markers {
                 .map(|s| normalize(s))
                 .filter(|s| !s.contains(' ') && !s.is_empty())
                 .collect();
+            let tail_len = suffixes.iter().map(String::len).min().unwrap_or(0).min(8);
+            let mut tailed: Vec<(u64, String)> = suffixes
+                .iter()
+                .map(|s| (tail(s.as_bytes(), tail_len), s.clone()))
+                .collect();
+            tailed.sort();
             let mut suffix_last = [0u64; 4];
             for b in suffixes.iter().filter_map(|s| s.bytes().last()) {
                 suffix_last[usize::from(b >> 6)] |= 1 << (b & 63);
@@ -483,7 +500,8 @@ impl Markers {
             Markers {
                 by_first,
                 first_filter,
-                suffixes,
+                suffixes: tailed,
+                tail_len,
                 suffix_last,
                 suffix_last2,
                 splitters,
@@ -506,6 +524,21 @@ impl Markers {
                 }
             }
         }
+    }
+
+    /// Whether `token` is longer than a suffix it ends with.
+    #[inline]
+    fn ends_with_suffix(&self, token: &str) -> bool {
+        let b = token.as_bytes();
+        if self.suffixes.is_empty() || b.len() <= self.tail_len {
+            return false;
+        }
+        let t = tail(b, self.tail_len);
+        let from = self.suffixes.partition_point(|(k, _)| *k < t);
+        self.suffixes[from..]
+            .iter()
+            .take_while(|(k, _)| *k == t)
+            .any(|(_, s)| b.len() > s.len() && b.ends_with(s.as_bytes()))
     }
 
     /// Whether a normalised token ends a clause ("but", "बल्कि", …).
@@ -569,13 +602,7 @@ impl Markers {
                     }
                 }
             }
-            if matched.is_none()
-                && suffix_like
-                && self
-                    .suffixes
-                    .iter()
-                    .any(|s| t.len() > s.len() && t.ends_with(s.as_str()))
-            {
+            if matched.is_none() && suffix_like && self.ends_with_suffix(t) {
                 matched = Some((1, After));
             }
             match matched {
@@ -640,6 +667,39 @@ mod tests {
         // Chandrabindu and anusvara spellings match alike.
         assert_eq!(hits("ଏହା ଠିକ୍ ନୁହେଁ"), hits("ଏହା ଠିକ୍ ନୁହେଂ"));
         assert_eq!(hits("ଏହା ଠିକ୍ ନୁହେଁ"), vec![(2, Negator)]);
+    }
+
+    #[test]
+    fn suffixes_are_found_as_a_scan_of_them_all_finds_them() {
+        let m = Markers::get();
+        let all: Vec<String> = SUFFIXES
+            .iter()
+            .flat_map(|(_, l)| l.iter())
+            .map(|s| normalize(s))
+            .collect();
+        let naive = |w: &str| {
+            all.iter()
+                .any(|s| w.len() > s.len() && w.ends_with(s.as_str()))
+        };
+        let mut words = vec![String::new(), "নি".to_string(), "a".to_string()];
+        for suffix in &all {
+            let first = suffix.chars().next().map_or(0, |c| c as u32 & !0x7F);
+            let stem = char::from_u32(first + 0x15).unwrap_or('x');
+            // After a stem (a negated verb), alone, and with its first character changed so
+            // that only its last bytes are a suffix's.
+            words.push(format!("{stem}{suffix}"));
+            words.push(suffix.clone());
+            let rest: String = suffix.chars().skip(1).collect();
+            words.push(format!("{stem}a{rest}"));
+            words.push(format!("a{rest}"));
+            words.push(rest);
+        }
+        let mut found = 0;
+        for w in &words {
+            assert_eq!(m.ends_with_suffix(w), naive(w), "{w}");
+            found += usize::from(naive(w));
+        }
+        assert!(found >= all.len(), "{found}");
     }
 
     #[test]

@@ -62,15 +62,12 @@ impl CompiledRubric {
     /// Whether the answer has [`ECHO_RUN`] words in a row that may be words of the prompt (if
     /// not, no run of its words is one of the prompt's).
     fn may_echo(&self, s: &Scratch) -> bool {
+        // The run is counted without a branch on each word: prompt words come at random.
         let mut run = 0;
-        for i in 0..s.toks.len() {
-            if self.prompt_words.may_contain_key(s.toks.keys[i]) {
-                run += 1;
-                if run >= ECHO_RUN {
-                    return true;
-                }
-            } else {
-                run = 0;
+        for &key in &s.toks.keys {
+            run = (run + 1) * usize::from(self.prompt_words.may_contain_key(key));
+            if run >= ECHO_RUN {
+                return true;
             }
         }
         false
