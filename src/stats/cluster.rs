@@ -109,10 +109,11 @@ impl Words {
 }
 
 /// One resample: `count` clusters drawn with replacement from `range` (as many as there are) and
-/// folded into `acc` by `add` in the order drawn. Each draw is the generator's `random_range(0..range)` for a 32-bit range
-/// (Canon's method: the high half of a word times the range, corrected by the next word in the
-/// rare case that the low half is within the range of overflowing), so the draws, and with them
-/// every mean, are the same as drawing one by one with it.
+/// folded into `acc` by `add` in the order drawn. Each draw is the generator's
+/// `random_range(0..range)` for a 32-bit range (Canon's method: the high half of a word times
+/// the range, corrected by the next word in the rare case that the low half is within the range
+/// of overflowing), so the draws, and with them every mean, are the same as drawing one by one
+/// with it.
 #[inline(always)]
 fn draw_resample<A: Copy>(
     range: u32,

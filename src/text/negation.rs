@@ -393,7 +393,6 @@ pub const UNDOING: &[&str] = &[
     "మాత్రమే",
 ];
 
-/// The last two bytes of a text, if it has two.
 /// The last `len` bytes (at most eight) of `b`, packed into a number; `b` has at least `len`.
 fn tail(b: &[u8], len: usize) -> u64 {
     b[b.len().saturating_sub(len)..]
@@ -401,6 +400,7 @@ fn tail(b: &[u8], len: usize) -> u64 {
         .fold(0, |acc, &x| acc << 8 | u64::from(x))
 }
 
+/// The last two bytes of a text, if it has two.
 fn last_two(s: &str) -> Option<u16> {
     match s.as_bytes() {
         [.., a, b] => Some(u16::from(*a) << 8 | u16::from(*b)),
