@@ -189,16 +189,18 @@ impl<'a> Pass<'a> {
     ) -> usize {
         let mut e = table.entry(cp);
         if e.flags & CHECK != 0 {
-            // The first character, against the state before the run.
+            // The first character, against the state before the run (whatever came before it
+            // may compose with it).
             let Some(c) = char::from_u32(cp) else {
                 return start;
             };
-            if (e.flags & NFC_YES == 0 && compose(self.prev, c).is_some())
-                || (e.ccc != 0 && e.ccc < self.last_ccc)
-                || (e.flags & STOP != 0
-                    && self.tail[1] as u32 & 0x7F == 0x4D
-                    && fold_nasal(self.tail[0], self.tail[1], c).is_some())
-            {
+            let before = Before {
+                prev: self.prev,
+                composes: true,
+                ccc: self.last_ccc,
+                tail: self.tail[1],
+            };
+            if before.blocks(c, e, || self.tail[0]) {
                 return start;
             }
         }
@@ -296,11 +298,13 @@ impl<'a> Pass<'a> {
         let (Some(c), Some(prev)) = (char::from_u32(cp), char::from_u32(prev_cp)) else {
             return true;
         };
-        (e.flags & NFC_YES == 0 && pe.flags & COMPOSES_FIRST != 0 && compose(prev, c).is_some())
-            || (e.ccc != 0 && e.ccc < pe.ccc)
-            || (e.flags & STOP != 0
-                && prev_cp & 0x7F == 0x4D
-                && fold_nasal(Self::two_before(bytes, start, before, i), prev, c).is_some())
+        let previous = Before {
+            prev,
+            composes: pe.flags & COMPOSES_FIRST != 0,
+            ccc: pe.ccc,
+            tail: prev,
+        };
+        previous.blocks(c, e, || Self::two_before(bytes, start, before, i))
     }
 
     /// What the nasal rule sees two places before byte `i` of a run that started at `start`,
@@ -365,6 +369,32 @@ impl<'a> Pass<'a> {
             self.prev = c;
             self.rule(c, is_word_char(c), false);
         }
+    }
+}
+
+/// What a character of an Indic run is checked against: what came before it.
+struct Before {
+    /// The previous mapped character, and whether it may compose with one that follows it.
+    prev: char,
+    composes: bool,
+    /// Its canonical combining class.
+    ccc: u8,
+    /// The last character written (for the nasal rule).
+    tail: char,
+}
+
+impl Before {
+    /// Whether `c` (entry `e`) must end the run: it composes with the previous character, comes
+    /// out of canonical order after it, or ends a nasal + virama + stop pattern, whose nasal
+    /// `two_before` gives (asked only for a stop after a virama).
+    #[inline(always)]
+    fn blocks(&self, c: char, e: &Entry, two_before: impl FnOnce() -> char) -> bool {
+        (e.flags & NFC_YES == 0 && self.composes && compose(self.prev, c).is_some())
+            || (e.ccc != 0 && e.ccc < self.ccc)
+            // A nasal pattern ends in a virama (offset 0x4D of its block) before the stop.
+            || (e.flags & STOP != 0
+                && self.tail as u32 & 0x7F == 0x4D
+                && fold_nasal(two_before(), self.tail, c).is_some())
     }
 }
 
