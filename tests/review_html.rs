@@ -1,8 +1,8 @@
 //! report.html's review mode in headless Chromium: a reviewer names themselves, labels an answer
 //! of the labelling file (`kasauti sample`, opened with `report --review`) and one in the
-//! drill-down, and downloads the labels; the downloaded file is checked line by line against
-//! the run's verdicts and the clicks made, and the labels survive a reload of the page opened
-//! from a file.
+//! drill-down, reloads the page opened from a file (the labels and the name are still there),
+//! and downloads the labels; the downloaded file is checked line by line against the run's
+//! verdicts and the clicks made.
 //!
 //! The page is driven by a script appended to a copy of it, which clicks the page's own
 //! controls as a person would; Chromium saves the real download into a folder named in the
@@ -27,13 +27,18 @@ const HOSTILE: &str = "<b>1857</b> </script><script>document.title='pwned'</scri
 
 /// Clicks through the review: names the reviewer, labels the second listed answer (the first
 /// criterion flipped from the judge's verdict, undecided ones set to met), labels the second
-/// answer of the first question in the drill-down (undecided ones set to not met), downloads,
-/// and writes what happened (and the downloaded blob's text) into `#test-out`.
+/// answer of the first question in the drill-down (undecided ones set to not met), and reloads
+/// the page. After the reload it writes what the page shows, downloads the labels, and writes
+/// the downloaded blob's text; everything it writes goes into `#test-out`, carried across the
+/// reload in the tab's session storage. Last, it downloads the page as it then stands, as
+/// `test-dom.html`.
 const DRIVER: &str = r#"
 (function () {
   var out = document.createElement('pre');
   out.id = 'test-out';
   document.body.appendChild(out);
+  var carried = sessionStorage.getItem('kasauti-test-log');
+  if (carried) out.textContent = carried;
   function log(s) { out.appendChild(document.createTextNode(s + '\n')); }
   var blobs = [];
   var make = URL.createObjectURL;
@@ -44,7 +49,7 @@ const DRIVER: &str = r#"
       if (!r[0].checked && !r[1].checked) r[met ? 0 : 1].click();
     });
   }
-  var steps = [
+  var before = [
     function () {
       // Saving before naming oneself is refused.
       document.querySelector('details.rv[data-r="1"]').open = true;
@@ -74,49 +79,119 @@ const DRIVER: &str = r#"
       log('drill-down: ' + boxes[1].querySelector('.rv-state').textContent);
     },
     function () {
+      sessionStorage.setItem('kasauti-test-log', out.textContent);
+      location.reload();
+    }
+  ];
+  var after = [
+    function () {
+      log('reloaded: ' + document.getElementById('rv-count').textContent);
+      log('name kept: ' + document.getElementById('rv-name').value);
+      document.getElementById('q0').open = true;
+    },
+    function () {
       document.getElementById('rv-download').click();
       document.getElementById('rv-show').click();
       log('count: ' + document.getElementById('rv-count').textContent);
     },
     function () {
-      if (!blobs.length) { log('no blob'); return; }
-      blobs[0].text().then(function (t) { log('BLOB-BEGIN\n' + t + 'BLOB-END'); });
+      if (!blobs.length) { log('no blob'); return Promise.resolve(); }
+      return blobs[0].text().then(function (t) { log('BLOB-BEGIN\n' + t + 'BLOB-END'); });
+    },
+    function () {
+      var page = new Blob([document.documentElement.outerHTML], {type: 'text/html'});
+      var a = document.createElement('a');
+      a.href = make.call(URL, page);
+      a.download = 'test-dom.html';
+      document.body.appendChild(a);
+      a.click();
     }
   ];
+  var steps = carried === null ? before : after;
   var i = 0;
   function next() {
     if (i >= steps.length) return;
-    try { steps[i++](); } catch (e) { log('ERROR ' + e); }
-    setTimeout(next, 100);
+    var done;
+    try { done = steps[i++](); } catch (e) { log('ERROR ' + e); }
+    Promise.resolve(done).catch(function (e) { log('ERROR ' + e); }).then(function () {
+      setTimeout(next, 100);
+    });
   }
   setTimeout(next, 100);
 })();
 "#;
 
-/// Chromium with a download folder set in the profile, dumping the DOM after the page's timers
-/// have run.
-fn run_page(exe: &Path, profile: &Path, downloads: &Path, url: &str) -> String {
+/// Writes a profile whose downloads go to `downloads` without asking, several from one page.
+fn profile_with_downloads(profile: &Path, downloads: &Path) {
     std::fs::create_dir_all(profile.join("Default")).unwrap();
-    let prefs = serde_json::json!({"download": {
-        "default_directory": downloads.display().to_string(),
-        "prompt_for_download": false
-    }});
+    let prefs = serde_json::json!({
+        "download": {
+            "default_directory": downloads.display().to_string(),
+            "prompt_for_download": false
+        },
+        "profile": {"default_content_setting_values": {"automatic_downloads": 1}}
+    });
     std::fs::write(profile.join("Default/Preferences"), prefs.to_string()).unwrap();
-    let out = chrome(
-        exe,
-        profile,
-        &[
-            "--dump-dom".to_string(),
-            "--virtual-time-budget=5000".to_string(),
-        ],
-        url,
-    );
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs the page with the driver in Chromium until the driver's last download, the page as it
+/// then stands, is complete on disk, and returns that page. The wait is in real time: the
+/// browser writes downloads and reads blobs on its own threads, which a virtual-time budget
+/// does not wait for. The browser is then stopped with SIGTERM, so that it ends its own
+/// helper processes.
+fn drive_page(exe: &Path, profile: &Path, downloads: &Path, url: &str) -> String {
+    profile_with_downloads(profile, downloads);
+    let log = profile.with_extension("stderr");
+    let mut child = chrome_command(exe, profile, &[], url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("run chromium");
+    let page = downloads.join("test-dom.html");
+    let complete = || {
+        page.exists()
+            && std::fs::read_dir(downloads).unwrap().all(|e| {
+                let name = e.unwrap().file_name();
+                !name.to_string_lossy().ends_with(".crdownload")
+            })
+    };
+    let start = std::time::Instant::now();
+    while !complete() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "chromium ended ({status}) before the driver finished: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the driver did not finish within 120 s: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop(&mut child);
+    let dom = std::fs::read_to_string(&page).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    dom
+}
+
+/// SIGTERM, then SIGKILL if the browser has not ended within 30 s.
+fn stop(child: &mut std::process::Child) {
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0, "SIGTERM to chromium");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not end on SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn unescape(s: &str) -> String {
@@ -238,7 +313,7 @@ fn reviewer_labels_and_downloads_them() {
     std::fs::create_dir_all(&downloads).unwrap();
     let profile = d.join("profile");
     let url = format!("file://{}", page.display());
-    let dom = run_page(&exe, &profile, &downloads, &url);
+    let dom = drive_page(&exe, &profile, &downloads, &url);
     let log = dom
         .split("<pre id=\"test-out\">")
         .nth(1)
@@ -253,6 +328,12 @@ fn reviewer_labels_and_downloads_them() {
     assert!(log.contains("listed: ✓ saved"), "{log}");
     assert!(log.contains("drill-down blocks: 2"), "{log}");
     assert!(log.contains("drill-down: ✓ saved"), "{log}");
+    // Reloaded from the file, the page still has the labels and the reviewer's name.
+    assert!(
+        log.contains("reloaded: 2 answer(s) labelled on this page"),
+        "{log}"
+    );
+    assert!(log.contains("name kept: Asha आशा"), "{log}");
     assert!(
         log.contains("count: 2 answer(s) labelled on this page · 1 of 2 listed for review")
             || log.contains("count: 2 answer(s) labelled on this page · 2 of 2 listed for review"),
@@ -330,18 +411,6 @@ fn reviewer_labels_and_downloads_them() {
         .map(unescape)
         .expect("labels shown as text");
     assert_eq!(shown, text);
-
-    // Opened again from the file (same browser profile), the page still has the labels.
-    let again = run_page(
-        &exe,
-        &profile,
-        &downloads,
-        &format!("file://{}", d.join("run/report.html").display()),
-    );
-    assert!(
-        again.contains("2 answer(s) labelled on this page"),
-        "labels kept across reloads of a file:// page"
-    );
 
     // The download is what the label readers take. `report --labels` ties both lines to the
     // run's answers, by model and sample.

@@ -31,22 +31,28 @@ pub fn chromium() -> Option<PathBuf> {
 
 /// Chromium with no network side-traffic and a fresh profile, as the project runs it.
 pub fn chrome(exe: &Path, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
-    Command::new(exe)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
+    chrome_command(exe, profile, extra, url)
         .output()
         .expect("run chromium")
+}
+
+/// The command [`chrome`] runs, for a test that starts the browser and stops it itself.
+pub fn chrome_command(exe: &Path, profile: &Path, extra: &[String], url: &str) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(extra)
+    .arg(url);
+    cmd
 }
 
 pub fn dump_dom(exe: &Path, tmp: &Path, name: &str, url: &str) -> String {
