@@ -148,12 +148,20 @@ fn drive_page(exe: &Path, profile: &Path, downloads: &Path, url: &str) -> String
         .spawn()
         .expect("run chromium");
     let page = downloads.join("test-dom.html");
-    let complete = || {
-        page.exists()
-            && std::fs::read_dir(downloads).unwrap().all(|e| {
-                let name = e.unwrap().file_name();
-                !name.to_string_lossy().ends_with(".crdownload")
-            })
+    // Done when the page is on disk and no download is partial; the labels, downloaded before
+    // the page, get ten seconds more to appear if they have not yet.
+    let mut page_seen: Option<std::time::Instant> = None;
+    let mut complete = || {
+        if !page.exists() {
+            return false;
+        }
+        let seen = *page_seen.get_or_insert_with(std::time::Instant::now);
+        let names: Vec<String> = std::fs::read_dir(downloads)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        !names.iter().any(|n| n.ends_with(".crdownload"))
+            && (names.len() > 1 || seen.elapsed() > std::time::Duration::from_secs(10))
     };
     let start = std::time::Instant::now();
     while !complete() {
